@@ -1,0 +1,23 @@
+"""The Celery application. Periodic jobs are declared here, and only here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "expire-permits-daily": {
+        "task": "permits.tasks.expire_permits",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    "reconcile-flagging-every-minute": {
+        "task": "reviews.tasks.reconcile_flagging",
+        "schedule": 60.0,
+    },
+}

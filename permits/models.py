@@ -1,0 +1,262 @@
+"""The permit register: destinations, permits, items, assurances and decisions."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+PERMIT_NUMBER_RE = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
+
+
+def _in(field, choices):
+    """A CHECK constraint that backs an enumerated field in the database."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": [value for value, _label in choices]}),
+        name=f"%(app_label)s_%(class)s_{field}_valid",
+    )
+
+
+class Destination(models.Model):
+    """A country goods may be exported to; one row per ISO 3166-1 alpha-2 code."""
+
+    code = models.CharField(primary_key=True, max_length=2)
+    name = models.CharField(max_length=100)
+    on_area_control_list = models.BooleanField(default=False)
+    on_afccl = models.BooleanField(default=False)
+    att_state_party = models.BooleanField(default=False)
+    nato_member = models.BooleanField(default=False)
+    eu_member = models.BooleanField(default=False)
+    # Maintained set-based by the services that open and resolve flags.
+    open_flags = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z]{2}$"), name="destination_code_upper"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class MeasureKind(models.TextChoices):
+    NEW_PERMITS_SUSPENDED = "new_permits_suspended", _("New permits suspended")
+    PRESUMPTIVE_DENIAL = "presumptive_denial", _("Presumptive denial")
+    EXISTING_HALTED = "existing_halted", _("Existing permits halted")
+    CASE_BY_CASE = "case_by_case", _("Case-by-case review")
+
+
+class DestinationMeasure(models.Model):
+    """A country-wide policy in force from ``starts_on`` until ``ends_on`` (if any)."""
+
+    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="measures")
+    kind = models.CharField(max_length=32, choices=MeasureKind.choices)
+    scope = models.CharField(
+        max_length=40, blank=True, help_text=_("Control-list entry pattern it covers, e.g. '2-'; blank for all goods")
+    )
+    notice_reference = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            _in("kind", MeasureKind.choices),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="measure_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.summary
+
+    @property
+    def summary(self):
+        label = {
+            MeasureKind.NEW_PERMITS_SUSPENDED: _("new permits suspended"),
+            MeasureKind.PRESUMPTIVE_DENIAL: _("presumptive denial"),
+            MeasureKind.EXISTING_HALTED: _("existing permits halted"),
+            MeasureKind.CASE_BY_CASE: _("case-by-case review"),
+        }[self.kind]
+        scope = f" ({_('Group')} {self.scope.rstrip('-')})" if self.scope else ""
+        text = f"{label}{scope} {_('since')} {self.starts_on.isoformat()}"
+        if self.ends_on:
+            text += f" {_('until')} {self.ends_on.isoformat()}"
+        return str(text)
+
+    def in_force_on(self, day):
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class PermitStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+    DENIED = "denied", _("Denied")
+
+
+class Permit(models.Model):
+    number = models.CharField(
+        max_length=40, unique=True, validators=[RegexValidator(PERMIT_NUMBER_RE)]
+    )
+    exporter = models.CharField(max_length=200)
+    exporter_email = models.EmailField(blank=True)
+    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="permits")
+    consignee = models.CharField(max_length=200, blank=True)
+    end_user = models.CharField(max_length=200, blank=True)
+    end_use = models.CharField(max_length=500, blank=True)
+    # Written only by permits.services (the lifecycle); see TRANSITIONS there.
+    status = models.CharField(max_length=16, choices=PermitStatus.choices, default=PermitStatus.PENDING)
+    received_on = models.DateField()
+    issued_on = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    # The first day the permit existed in the register: issued_on when created
+    # active, received_on when created pending. Decisions cannot predate it.
+    starts_on = models.DateField()
+    currency = models.CharField(max_length=3, default="CAD")
+    # Maintained set-based by the services that open and resolve flags.
+    open_flags = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_on", "number"]
+        indexes = [
+            models.Index(fields=["destination", "status"], name="permit_dest_status"),
+            models.Index(fields=["status"], name="permit_status"),
+        ]
+        constraints = [
+            _in("status", PermitStatus.choices),
+            models.CheckConstraint(condition=Q(number__regex=PERMIT_NUMBER_RE), name="permit_number_format"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(issued_on__isnull=True)
+                | Q(valid_until__gte=models.F("issued_on")),
+                name="permit_valid_after_issue",
+            ),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="permit_currency_iso"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class PermitItem(models.Model):
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="items")
+    control_entry = models.CharField(max_length=40, help_text=_("Export Control List entry, e.g. 2-15.a"))
+    description = models.CharField(max_length=500)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    value = models.DecimalField(max_digits=15, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["control_entry"], name="item_control_entry")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="item_quantity_positive"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="item_value_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.control_entry} × {self.quantity}"
+
+
+class AssuranceKind(models.TextChoices):
+    EUC = "euc", _("End-user certificate (government)")
+    END_USER_STATEMENT = "end_user_statement", _("End-user statement")
+    END_USE_UNDERTAKING = "end_use_undertaking", _("End-use undertaking")
+    NON_REEXPORT = "non_reexport", _("Non-re-export declaration")
+    GOVERNMENT_ASSURANCE = "government_assurance", _("Government-to-government assurance")
+    DELIVERY_VERIFICATION = "delivery_verification", _("Delivery verification certificate")
+    IMPORT_CERTIFICATE = "import_certificate", _("International import certificate")
+    INSPECTION_CONSENT = "inspection_consent", _("Consent to on-site inspection")
+
+
+class Compliance(models.TextChoices):
+    UNKNOWN = "unknown", _("Unknown")
+    COMPLIED = "complied", _("Complied")
+    BREACHED = "breached", _("Breached")
+
+
+class EndUseAssurance(models.Model):
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="assurances")
+    kind = models.CharField(max_length=32, choices=AssuranceKind.choices)
+    issuer = models.CharField(max_length=200)
+    signatory = models.CharField(max_length=200, blank=True)
+    end_user = models.CharField(max_length=200, blank=True)
+    end_use = models.CharField(max_length=500, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    government_authenticated = models.BooleanField(default=False)
+    reexport_clause = models.BooleanField(default=False)
+    compliance = models.CharField(max_length=16, choices=Compliance.choices, default=Compliance.UNKNOWN)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            _in("kind", AssuranceKind.choices),
+            _in("compliance", Compliance.choices),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True)
+                | Q(issued_on__isnull=True)
+                | Q(expires_on__gte=models.F("issued_on")),
+                name="assurance_expires_after_issue",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.issuer}"
+
+
+class DecisionKind(models.TextChoices):
+    ISSUE = "issue", _("Issue")
+    DENY = "deny", _("Deny")
+    SUSPEND = "suspend", _("Suspend")
+    REINSTATE = "reinstate", _("Reinstate")
+    CANCEL = "cancel", _("Cancel")
+    EXPIRE = "expire", _("Expire")
+
+
+class Decision(models.Model):
+    """One status change of one permit. Append-only: never edited or deleted.
+
+    ``hash`` is SHA-256 over the canonical content and ``previous_hash`` (the
+    hash of the decision recorded just before it), so that all decisions form
+    one tamper-evident chain in ``id`` order.
+    """
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="decisions")
+    kind = models.CharField(max_length=16, choices=DecisionKind.choices)
+    from_status = models.CharField(max_length=16, choices=PermitStatus.choices)
+    to_status = models.CharField(max_length=16, choices=PermitStatus.choices)
+    effective_on = models.DateField()
+    recorded_at = models.DateTimeField()
+    authority = models.CharField(max_length=200)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
+    hash = models.CharField(max_length=64, unique=True)
+    previous_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["permit", "id"], name="decision_permit_id")]
+        constraints = [
+            _in("kind", DecisionKind.choices),
+            _in("from_status", PermitStatus.choices),
+            _in("to_status", PermitStatus.choices),
+            models.CheckConstraint(condition=~Q(reason=""), name="decision_reason_not_blank"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.permit_id} {self.effective_on}"

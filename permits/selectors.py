@@ -1,0 +1,76 @@
+"""Reads of the permit register shared by the pages and the API."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, Sum
+
+from .models import Decision, Destination, Permit, PermitStatus
+from .services import today
+
+
+class NotStarted(Exception):
+    """The permit did not exist yet on the date asked about (HTTP 404)."""
+
+
+@dataclass
+class StatusAsOf:
+    number: str
+    status: str
+    as_of: dt.date
+    since: dt.date | None
+    decision: Decision | None
+
+
+def status_as_of(permit, as_of=None, decisions=None):
+    """The permit's status on ``as_of`` (default: today), from its decisions.
+
+    Applies, in recording order, every decision effective on or before the
+    date. A permit whose ``valid_until`` has passed is expired on every later
+    date, whether or not the ``expire`` decision has been recorded yet.
+    """
+    as_of = as_of or today()
+    if as_of < permit.starts_on:
+        raise NotStarted(f"Permit {permit.number} had not started on {as_of.isoformat()}.")
+    if decisions is None:
+        decisions = list(permit.decisions.order_by("id"))
+    status, since, cause = PermitStatus.PENDING, permit.starts_on, None
+    for decision in decisions:
+        if decision.effective_on <= as_of:
+            status, since, cause = decision.to_status, decision.effective_on, decision
+    if (
+        status in (PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
+        and permit.valid_until is not None
+        and as_of > permit.valid_until
+    ):
+        # Expired by date; the daily job's decision, once recorded and in
+        # effect, is applied by the loop above instead.
+        status, since, cause = PermitStatus.EXPIRED, permit.valid_until + dt.timedelta(days=1), None
+    return StatusAsOf(number=permit.number, status=status, as_of=as_of, since=since, decision=cause)
+
+
+def permit_detail_queryset():
+    return (
+        Permit.objects.select_related("destination")
+        .prefetch_related(
+            "items",
+            "assurances",
+            Prefetch("decisions", queryset=Decision.objects.select_related("decided_by").order_by("id")),
+        )
+        .annotate(total_value=Sum("items__value"))
+    )
+
+
+def permit_list_queryset():
+    return Permit.objects.select_related("destination").prefetch_related("items")
+
+
+def destination_queryset():
+    return Destination.objects.annotate(
+        active_permits=Count("permits", filter=Q(permits__status=PermitStatus.ACTIVE))
+    ).prefetch_related("measures")
+
+
+def measures_in_force(destination, on_day=None):
+    on_day = on_day or today()
+    return [m for m in destination.measures.all() if m.in_force_on(on_day)]

@@ -1,0 +1,513 @@
+"""Writes to the permit register. The permit lifecycle lives here, once.
+
+No other code sets ``Permit.status``: views, the API, the admin, commands and
+tasks all call ``record_decision``, ``record_blanket_decision``,
+``record_batch_decision``, ``create_permit`` or ``expire_due_permits``.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef
+from django.utils import timezone
+
+from . import ledger
+from .matching import entry_q, is_valid_pattern
+from .models import (
+    PERMIT_NUMBER_RE,
+    Decision,
+    DecisionKind,
+    Destination,
+    EndUseAssurance,
+    Permit,
+    PermitItem,
+    PermitStatus,
+)
+
+DEFAULT_AUTHORITY = "EIPA s.10(1)"
+ISSUE_AUTHORITY = "EIPA s.7(1)"
+
+S = PermitStatus
+K = DecisionKind
+
+# The lifecycle, as data: kind -> (statuses it may move from, status it moves to).
+TRANSITIONS = {
+    K.ISSUE: (frozenset({S.PENDING}), S.ACTIVE),
+    K.DENY: (frozenset({S.PENDING}), S.DENIED),
+    K.SUSPEND: (frozenset({S.ACTIVE}), S.SUSPENDED),
+    K.REINSTATE: (frozenset({S.SUSPENDED}), S.ACTIVE),
+    K.CANCEL: (frozenset({S.ACTIVE, S.SUSPENDED}), S.CANCELLED),
+    K.EXPIRE: (frozenset({S.ACTIVE, S.SUSPENDED}), S.EXPIRED),
+}
+FINAL_STATUSES = frozenset({S.CANCELLED, S.EXPIRED, S.DENIED})
+SYSTEM_ONLY_KINDS = frozenset({K.EXPIRE})
+CLIENT_KINDS = frozenset(TRANSITIONS) - SYSTEM_ONLY_KINDS
+BLANKET_KINDS = frozenset({K.SUSPEND, K.REINSTATE, K.CANCEL})
+# Statuses in which a permit can still be acted upon (and so gets flagged).
+LIVE_STATUSES = frozenset({S.PENDING, S.ACTIVE, S.SUSPENDED})
+
+
+class DomainError(Exception):
+    """Base of the errors services raise; mapped to HTTP in one place."""
+
+
+class TransitionNotAllowed(DomainError):
+    """The lifecycle does not allow this move (HTTP 409)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.detail = message
+
+
+class InvalidInput(DomainError):
+    """Input that breaks a rule (HTTP 400); ``errors`` maps field -> messages."""
+
+    def __init__(self, errors):
+        self.errors = {key: list(value) if isinstance(value, (list, tuple)) else [value]
+                       for key, value in errors.items()}
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+
+
+def today():
+    """Today in the configured TIME_ZONE."""
+    return timezone.localdate()
+
+
+def expired_by_date(permit, on_day):
+    """True when the permit's validity has run out by ``on_day`` (status aside)."""
+    return permit.valid_until is not None and on_day > permit.valid_until
+
+
+def check_move(*, permit, kind, effective_on, last_effective_on, on_day):
+    """Raise TransitionNotAllowed or InvalidInput if ``kind`` cannot apply.
+
+    ``last_effective_on`` is the effective date of the permit's last decision
+    (None if it has none); ``on_day`` is today.
+    """
+    allowed_from, _to = TRANSITIONS[kind]
+    if permit.status not in allowed_from:
+        raise TransitionNotAllowed(
+            f"Permit {permit.number} is {permit.status}: '{kind}' is allowed only from "
+            f"{', '.join(sorted(allowed_from))}."
+        )
+    if kind != K.EXPIRE and permit.status in (S.ACTIVE, S.SUSPENDED) and expired_by_date(permit, on_day):
+        raise TransitionNotAllowed(
+            f"Permit {permit.number} expired after {permit.valid_until.isoformat()}; "
+            "it can no longer be suspended, reinstated or cancelled."
+        )
+    if effective_on < permit.starts_on:
+        raise InvalidInput({"effective_on": (
+            f"Must not be before the permit started ({permit.starts_on.isoformat()})."
+        )})
+    if last_effective_on and effective_on < last_effective_on:
+        raise InvalidInput({"effective_on": (
+            f"Must not be before the permit's last decision ({last_effective_on.isoformat()})."
+        )})
+
+
+def _validate_common(*, kind, reason, authority, effective_on, allowed_kinds):
+    errors = {}
+    if kind not in allowed_kinds:
+        errors["kind"] = f"Must be one of: {', '.join(sorted(allowed_kinds))}."
+    if not reason or not str(reason).strip():
+        errors["reason"] = "A reason is required."
+    if not authority or not str(authority).strip():
+        errors["authority"] = "An authority is required."
+    if effective_on > today():
+        errors["effective_on"] = "Must not be after today."
+    if errors:
+        raise InvalidInput(errors)
+
+
+@dataclass
+class _Move:
+    permit: Permit
+    effective_on: dt.date
+
+
+def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
+    """Append decisions for ``moves`` to the ledger and set the permits' status.
+
+    Caller holds the permit row locks inside ``transaction.atomic``. Steps:
+    1. take the ledger lock and read the chain head;
+    2. hash the new rows in one pass, in order;
+    3. insert them in bulk;
+    4. set the new status on the permits in one UPDATE.
+    """
+    _from_statuses, to_status = TRANSITIONS[kind]
+    head = ledger.lock_and_get_head()
+    recorded_at = timezone.now()
+    decided_by_id = decided_by.pk if decided_by else None
+    rows = []
+    for move in moves:
+        content = ledger.canonical(
+            permit_number=move.permit.number,
+            kind=str(kind),
+            from_status=str(move.permit.status),
+            to_status=str(to_status),
+            effective_on=move.effective_on,
+            recorded_at=recorded_at,
+            authority=authority,
+            reason=reason,
+            decided_by_id=decided_by_id,
+            batch=batch,
+        )
+        digest = ledger.chain_hash(head, content)
+        rows.append(Decision(
+            permit=move.permit,
+            kind=kind,
+            from_status=move.permit.status,
+            to_status=to_status,
+            effective_on=move.effective_on,
+            recorded_at=recorded_at,
+            authority=authority,
+            reason=reason,
+            decided_by=decided_by,
+            batch=batch,
+            hash=digest,
+            previous_hash=head,
+        ))
+        head = digest
+    decisions = Decision.objects.bulk_create(rows, batch_size=5000)
+    if batch is not None:
+        Permit.objects.filter(decisions__batch=batch).update(status=to_status, updated_at=recorded_at)
+    else:
+        Permit.objects.filter(pk__in=[m.permit.pk for m in moves]).update(
+            status=to_status, updated_at=recorded_at
+        )
+    for move in moves:
+        move.permit.status = to_status
+    return decisions
+
+
+def _last_effective(permit_id):
+    return Decision.objects.filter(permit_id=permit_id).aggregate(m=Max("effective_on"))["m"]
+
+
+def record_decision(*, permit, kind, reason, authority=DEFAULT_AUTHORITY, effective_on=None,
+                    decided_by=None, system=False):
+    """Record one decision on one permit and return it.
+
+    Steps: validate the input; lock the permit row; check the move against the
+    lifecycle and the date rules; write the decision and the new status.
+    Raises InvalidInput (400) or TransitionNotAllowed (409) and then changes nothing.
+    """
+    effective_on = effective_on or today()
+    allowed = TRANSITIONS.keys() if system else CLIENT_KINDS
+    _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
+                     allowed_kinds=allowed)
+    with transaction.atomic():
+        locked = Permit.objects.select_for_update().get(pk=permit.pk)
+        check_move(permit=locked, kind=kind, effective_on=effective_on,
+                   last_effective_on=_last_effective(locked.pk), on_day=today())
+        (decision,) = _write_decisions(
+            moves=[_Move(locked, effective_on)], kind=kind, authority=authority.strip(),
+            reason=reason.strip(), decided_by=decided_by, batch=None,
+        )
+    permit.status = locked.status
+    return decision
+
+
+@dataclass
+class BatchResult:
+    batch: uuid.UUID
+    kind: str
+    decisions: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # (permit, reason) pairs
+
+    @property
+    def affected(self):
+        return len(self.decisions)
+
+    @property
+    def permit_numbers(self):
+        return [d.permit.number for d in self.decisions]
+
+
+def _plan(permits, *, kind, effective_on):
+    """Split locked permits into moves and (permit, reason) skips."""
+    on_day = today()
+    moves, skipped = [], []
+    for permit in permits:
+        try:
+            check_move(permit=permit, kind=kind, effective_on=effective_on,
+                       last_effective_on=permit.last_effective_on, on_day=on_day)
+        except TransitionNotAllowed as exc:
+            skipped.append((permit, exc.detail))
+        except InvalidInput as exc:
+            skipped.append((permit, " ".join(exc.errors["effective_on"])))
+        else:
+            moves.append(_Move(permit, effective_on))
+    return moves, skipped
+
+
+def _locked_with_last_effective(queryset):
+    # Lock in id order so that concurrent batches cannot deadlock each other.
+    locked_ids = list(
+        queryset.select_for_update(of=("self",)).order_by("id").values_list("id", flat=True)
+    )
+    return list(
+        Permit.objects.filter(id__in=locked_ids)
+        .annotate(last_effective_on=Max("decisions__effective_on"))
+        .order_by("id")
+    )
+
+
+def preview_batch(*, permit_ids, kind, effective_on=None):
+    """What a batch decision would do, without writing: (moves, skipped)."""
+    effective_on = effective_on or today()
+    permits = (
+        Permit.objects.filter(id__in=permit_ids)
+        .annotate(last_effective_on=Max("decisions__effective_on"))
+        .order_by("id")
+    )
+    moves, skipped = _plan(permits, kind=kind, effective_on=effective_on)
+    return [m.permit for m in moves], skipped
+
+
+def record_batch_decision(*, permit_ids, kind, reason, authority=DEFAULT_AUTHORITY,
+                          effective_on=None, decided_by=None):
+    """Apply one decision to the selected permits for which the lifecycle allows it.
+
+    The others are skipped and reported. All in one transaction, as one batch.
+    """
+    effective_on = effective_on or today()
+    _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
+                     allowed_kinds=CLIENT_KINDS)
+    with transaction.atomic():
+        permits = _locked_with_last_effective(Permit.objects.filter(id__in=permit_ids))
+        return _apply_batch(permits, kind=kind, reason=reason, authority=authority,
+                            effective_on=effective_on, decided_by=decided_by)
+
+
+def _apply_batch(permits, *, kind, reason, authority, effective_on, decided_by):
+    batch = uuid.uuid4()
+    moves, skipped = _plan(permits, kind=kind, effective_on=effective_on)
+    result = BatchResult(batch=batch, kind=kind, skipped=skipped)
+    if moves:
+        result.decisions = _write_decisions(
+            moves=moves, kind=kind, authority=authority.strip(), reason=reason.strip(),
+            decided_by=decided_by, batch=batch,
+        )
+    return result
+
+
+def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTHORITY,
+                            effective_on=None, control_entry=None, decided_by=None):
+    """Apply a decision to every eligible permit of a destination, as one batch.
+
+    Eligible: the lifecycle allows the move, the permit had started by
+    ``effective_on``, and (with ``control_entry``) one of its items matches the
+    pattern. Others are left alone. Steps: validate; lock the candidates in id
+    order; plan; write all decisions and statuses set-based in one transaction.
+    """
+    effective_on = effective_on or today()
+    errors = {}
+    if control_entry is not None and not is_valid_pattern(control_entry):
+        errors["control_entry"] = "Not a control-list entry pattern (e.g. '2-', '2-15', '2-15.a')."
+    if errors:
+        raise InvalidInput(errors)
+    _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
+                     allowed_kinds=BLANKET_KINDS)
+    allowed_from, _to = TRANSITIONS[kind]
+    candidates = Permit.objects.filter(
+        destination=destination, status__in=allowed_from, starts_on__lte=effective_on
+    )
+    if control_entry:
+        candidates = candidates.filter(
+            Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk")))
+        )
+    with transaction.atomic():
+        permits = _locked_with_last_effective(candidates)
+        return _apply_batch(permits, kind=kind, reason=reason, authority=authority,
+                            effective_on=effective_on, decided_by=decided_by)
+
+
+def expire_due_permits(*, on_day=None):
+    """Record ``expire`` for every active or suspended permit past its validity.
+
+    Each decision is effective the day after ``valid_until`` (or on the last
+    decision's date, if later). Returns the BatchResult (None if none was due).
+    """
+    on_day = on_day or today()
+    with transaction.atomic():
+        permits = _locked_with_last_effective(
+            Permit.objects.filter(
+                status__in=TRANSITIONS[K.EXPIRE][0], valid_until__lt=on_day
+            )
+        )
+        if not permits:
+            return None
+        moves = [
+            _Move(p, max(p.valid_until + dt.timedelta(days=1), p.last_effective_on or p.starts_on))
+            for p in permits
+        ]
+        batch = uuid.uuid4()
+        decisions = _write_decisions(
+            moves=moves, kind=K.EXPIRE, authority="Permit validity ended (valid_until)",
+            reason="The permit's period of validity ended.", decided_by=None, batch=batch,
+        )
+        return BatchResult(batch=batch, kind=K.EXPIRE, decisions=decisions)
+
+
+# --- Creating permits -------------------------------------------------------
+
+def _parse_decimal(value):
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return number if number.is_finite() else None
+
+
+def validate_items(items):
+    """Return a list of per-item error dicts (empty dicts for good items)."""
+    problems = []
+    for item in items:
+        err = {}
+        entry = (item.get("control_entry") or "").strip()
+        if not entry or not is_valid_pattern(entry):
+            err["control_entry"] = ["A control-list entry such as 2-15.a is required."]
+        if not (item.get("description") or "").strip():
+            err["description"] = ["A description is required."]
+        quantity = item.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or quantity > 2_147_483_647:
+            err["quantity"] = ["Must be a positive whole number."]
+        value = _parse_decimal(item.get("value"))
+        if value is None or value < 0:
+            err["value"] = ["Must be a non-negative amount."]
+        else:
+            sign, digits, exponent = value.as_tuple()
+            if exponent < -2 or len(digits) - max(0, -exponent) > 13:
+                err["value"] = ["At most 15 digits, 2 after the decimal point."]
+        problems.append(err)
+    return problems
+
+
+def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, exporter_email="",
+                  consignee="", end_user="", end_use="", issued_on=None, valid_until=None,
+                  received_on=None, currency="CAD", recorded_by=None):
+    """Record a permit received from the licensing system.
+
+    Steps: validate; create the permit and its items; when created ``active``,
+    record its ``issue`` decision effective on ``issued_on`` through the ledger.
+    ``destination`` is a Destination or an ISO code.
+    """
+    import re
+
+    errors = {}
+    number = (number or "").strip()
+    if not re.match(PERMIT_NUMBER_RE, number):
+        errors["number"] = ["3 to 40 letters, digits or hyphens, starting with a letter or digit."]
+    elif Permit.objects.filter(number=number).exists():
+        errors["number"] = [f"A permit numbered {number} already exists."]
+    if not (exporter or "").strip():
+        errors["exporter"] = ["An exporter is required."]
+    if exporter_email:
+        try:
+            validate_email(exporter_email)
+        except ValidationError:
+            errors["exporter_email"] = ["Not a valid e-mail address."]
+    if not isinstance(destination, Destination):
+        code = (destination or "").strip().upper() if isinstance(destination, str) else ""
+        destination = Destination.objects.filter(code=code).first()
+        if destination is None:
+            errors["destination"] = ["Unknown country code (ISO 3166-1 alpha-2, e.g. TR)."]
+    on_day = today()
+    received_on = received_on or on_day
+    if status == S.ACTIVE:
+        if issued_on is None:
+            errors["issued_on"] = ["Required for an active permit."]
+        elif issued_on > on_day:
+            errors["issued_on"] = ["Must not be after today."]
+        if valid_until is None:
+            errors["valid_until"] = ["Required for an active permit."]
+        elif issued_on and valid_until < issued_on:
+            errors["valid_until"] = ["Must not be before issued_on."]
+        starts_on = issued_on
+    elif status == S.PENDING:
+        if issued_on is not None:
+            errors["issued_on"] = ["Must be absent for a pending permit."]
+        if received_on > on_day:
+            errors["received_on"] = ["Must not be after today."]
+        if valid_until is not None and valid_until < received_on:
+            errors["valid_until"] = ["Must not be before received_on."]
+        starts_on = received_on
+    else:
+        errors["status"] = ["Must be 'active' or 'pending'."]
+    if not re.match(r"^[A-Z]{3}$", currency or ""):
+        errors["currency"] = ["A three-letter ISO 4217 code, e.g. CAD."]
+    if not items:
+        errors["items"] = ["At least one item is required."]
+    else:
+        item_errors = validate_items(items)
+        if any(item_errors):
+            errors["items"] = item_errors
+    if errors:
+        raise InvalidInput(errors)
+
+    try:
+        with transaction.atomic():
+            permit = Permit.objects.create(
+                number=number, exporter=exporter.strip(), exporter_email=exporter_email or "",
+                destination=destination, consignee=consignee or "", end_user=end_user or "",
+                end_use=end_use or "", status=S.PENDING, received_on=received_on,
+                issued_on=issued_on, valid_until=valid_until, starts_on=starts_on,
+                currency=currency,
+            )
+            PermitItem.objects.bulk_create([
+                PermitItem(permit=permit, control_entry=i["control_entry"].strip(),
+                           description=i["description"].strip(), quantity=i["quantity"],
+                           value=_parse_decimal(i["value"]))
+                for i in items
+            ])
+            if status == S.ACTIVE:
+                _write_decisions(
+                    moves=[_Move(permit, issued_on)], kind=K.ISSUE, authority=ISSUE_AUTHORITY,
+                    reason="Permit issued by the licensing system.", decided_by=None, batch=None,
+                )
+    except IntegrityError as exc:
+        # A concurrent request took the number between our check and the insert.
+        raise InvalidInput({"number": [f"A permit numbered {number} already exists."]}) from exc
+    return permit
+
+
+# --- Assurances ---------------------------------------------------------------
+
+ASSURANCE_FIELDS = (
+    "kind", "issuer", "signatory", "end_user", "end_use", "reference", "issued_on",
+    "expires_on", "government_authenticated", "reexport_clause", "compliance", "notes",
+)
+
+
+def add_assurance(*, permit, **fields):
+    unknown = set(fields) - set(ASSURANCE_FIELDS)
+    if unknown:
+        raise InvalidInput({name: ["Unknown field."] for name in unknown})
+    assurance = EndUseAssurance(permit=permit, **fields)
+    _check_assurance(assurance)
+    assurance.save()
+    return assurance
+
+
+def update_assurance(*, assurance, compliance=None, notes=None):
+    """Officials record whether an assurance was kept; nothing else changes."""
+    if compliance is not None:
+        assurance.compliance = compliance
+    if notes is not None:
+        assurance.notes = notes
+    _check_assurance(assurance)
+    assurance.save(update_fields=["compliance", "notes", "updated_at"])
+    return assurance
+
+
+def _check_assurance(assurance):
+    try:
+        assurance.full_clean(exclude=["permit"])
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from exc

@@ -1,0 +1,196 @@
+"""Test set-up shared by the whole suite.
+
+Tests run against real PostgreSQL (DATABASE_URL, or the embedded server that
+`make test` starts). Tasks run eagerly unless a test asks for a real worker
+(the ``celery_worker`` fixture), which runs in its own process against a real
+Redis and the test database.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Destinations and roles exist in every database test (a flush removes them)."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    transactional = (
+        (marker is not None and marker.kwargs.get("transaction"))
+        or "transactional_db" in names
+        or "live_server" in names
+    )
+    if marker is None and not transactional and "db" not in names:
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from permits.reference import ensure_reference_data
+
+    ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks(request):
+    from config.celery import app
+
+    eager = "celery_worker" not in request.fixturenames
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_answers(url):
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis: REDIS_URL, else (outside CI) a throwaway redis-server."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        if not _redis_answers(url):
+            pytest.fail(f"REDIS_URL={url} does not answer", pytrace=False)
+        yield url
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail("CI=true needs REDIS_URL for the worker tests", pytrace=False)
+    server = shutil.which("redis-server")
+    if not server:
+        pytest.skip("no REDIS_URL and no redis-server installed: worker tests skipped")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(50):
+        if _redis_answers(url):
+            break
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_database_url():
+    """The URL of the test database pytest-django created."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = s["USER"] or ""
+    if s.get("PASSWORD"):
+        auth += f":{s['PASSWORD']}"
+    host = s["HOST"] or "localhost"
+    if host.startswith("/"):
+        from urllib.parse import quote
+
+        return f"postgres://{auth}@{quote(host, safe='')}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"postgres://{auth}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+test_database_url.__test__ = False
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, redis_url):
+    """A real Celery worker process on a real Redis, using the test database."""
+    import redis
+
+    from config.celery import app
+
+    redis.Redis.from_url(redis_url).flushdb()
+    with django_db_blocker.unblock():
+        db_url = test_database_url()
+    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, DEBUG="true")
+    log = open(ROOT / ".pytest_cache" / "celery-worker.log", "w") if (ROOT / ".pytest_cache").exists() else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+         "--concurrency=1", "--without-heartbeat", "--without-gossip", "--without-mingle",
+         "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = redis_url
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("the Celery worker exited at start-up", pytrace=False)
+        try:
+            if app.control.ping(timeout=0.5):
+                break
+        except Exception:
+            pass
+        time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail("the Celery worker did not answer within 30 s", pytrace=False)
+    yield proc
+    app.conf.broker_url, app.conf.task_always_eager = previous
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wait_for(predicate, timeout=20.0, interval=0.1):
+    """Poll until ``predicate()`` is truthy; return its value or fail."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s", pytrace=False)
+
+
+@pytest.fixture
+def make_user(db):
+    from tests.factories import UserFactory
+
+    def make(role=None, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def official(make_user):
+    return make_user("official", username="official")
+
+
+@pytest.fixture
+def decision_maker(make_user):
+    return make_user("decision_maker", username="minister")
+
+
+@pytest.fixture
+def reader(make_user):
+    return make_user("reader", username="reader")
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user("auditor", username="auditor")
