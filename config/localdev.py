@@ -280,6 +280,8 @@ def database(environ, data_dir, supervisor):
 
 def port_is_free(port):
     with socket.socket() as s:
+        # As the server will: connections of a previous run in TIME_WAIT do not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -340,7 +342,8 @@ def load_demo(supervisor, env):
     return logins
 
 
-def cmd_run(args, env, supervisor):
+def run_port(args):
+    """The port of `run [--port N]`, checked free before anything starts."""
     port = 8000
     if args[:1] == ["--port"] and len(args) == 2 and args[1].isdigit():
         port = int(args[1])
@@ -348,6 +351,11 @@ def cmd_run(args, env, supervisor):
         raise LauncherError("usage: python -m config.localdev run [--port N]")
     if not port_is_free(port):
         raise LauncherError(f"127.0.0.1:{port} is already in use: stop what listens there first")
+    return port
+
+
+def cmd_run(args, env, supervisor):
+    port = run_port(args)
     # Plain HTTP on loopback, production code paths otherwise.
     env.setdefault("DEBUG", "false")
     env.setdefault("SECURE_HTTPS", "false")
@@ -368,7 +376,7 @@ def cmd_run(args, env, supervisor):
         say("no REDIS_URL: background tasks run in-process")
     web = supervisor.spawn(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--access-logfile", "-", "--graceful-timeout", "10"],
+         "--workers", "2", "--access-logfile", "-", "--graceful-timeout", "10", "--no-control-socket"],
         env=env,
     )
     if not wait_for_http(url + "healthz", web) and web.poll() is None:
@@ -424,6 +432,8 @@ def main(argv=None, environ=None):
     supervisor.install()
     try:
         is_ci(env)
+        if name == "run":
+            run_port(args)
         if name != "test":
             ensure_secret_key(env, data_dir)
         with database(env, data_dir, supervisor):
