@@ -260,3 +260,67 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.permit_id} {self.effective_on}"
+
+
+# --- Audit trail and ledger protection (database triggers) -----------------
+# Kept in one block: see permits/tracking.py for why the audit trail is built
+# this way. Users and group membership belong to django.contrib.auth, so they
+# are tracked through proxy models here (their triggers live in our migrations).
+
+import pghistory  # noqa: E402
+import pgtrigger  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+
+from .tracking import audited  # noqa: E402
+
+# Decisions are the legal record: the database refuses to change or remove one.
+pgtrigger.register(
+    pgtrigger.Protect(name="decision_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)(Decision)
+
+# The counters are bookkeeping kept by the flag services; the flags themselves are audited.
+audited(model_name="DestinationEvent", exclude=["open_flags"])(Destination)
+audited(model_name="DestinationMeasureEvent")(DestinationMeasure)
+audited(model_name="PermitEvent", exclude=["open_flags"])(Permit)
+audited(model_name="PermitItemEvent")(PermitItem)
+audited(model_name="EndUseAssuranceEvent")(EndUseAssurance)
+
+
+class AuditedUser(User):
+    """auth.User, as the audit trail sees it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "user (audited)"
+
+
+class AuditedUserGroup(User.groups.through):
+    """A user's membership of a group (a role), as the audit trail sees it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "group membership (audited)"
+
+
+# Password hashes stay out of the trail; that a password changed does not.
+audited(
+    model_name="UserEvent",
+    exclude=["password", "last_login"],
+    extra_trackers=[pghistory.UpdateEvent("password_change", condition=pgtrigger.AnyChange("password"))],
+)(AuditedUser)
+audited(model_name="UserGroupEvent")(AuditedUserGroup)
+
+
+from pghistory.models import MiddlewareEvents  # noqa: E402
+
+
+class AuditEvent(MiddlewareEvents):
+    """All audit events across the tracked tables, with their request context."""
+
+    username = pghistory.ProxyField("pgh_context__username", models.TextField(null=True))
+    request_id = pghistory.ProxyField("pgh_context__request_id", models.TextField(null=True))
+
+    class Meta:
+        proxy = True
+        verbose_name = "audit event"
+        verbose_name_plural = "audit trail"
