@@ -262,6 +262,30 @@ class Decision(models.Model):
         return f"{self.kind} {self.permit_id} {self.effective_on}"
 
 
+
+class ExporterNotice(models.Model):
+    """An e-mail owed to the exporter about a decision (suspend, cancel, reinstate).
+
+    Written in the decision's transaction, sent after commit by a task; the
+    row is the record that the notice is owed and, once ``sent_at`` is set,
+    that it went out (so that it goes out once).
+    """
+
+    decision = models.OneToOneField(Decision, primary_key=True, on_delete=models.PROTECT, related_name="notice")
+    recipient = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="notice_unsent", condition=Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"Notice of decision {self.decision_id} to {self.recipient}"
+
 # --- Audit trail and ledger protection (database triggers) -----------------
 # Kept in one block: see permits/tracking.py for why the audit trail is built
 # this way. Users and group membership belong to django.contrib.auth, so they
