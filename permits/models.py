@@ -335,13 +335,20 @@ audited(
 audited(model_name="UserGroupEvent")(AuditedUserGroup)
 
 
-from pghistory.models import MiddlewareEvents  # noqa: E402
+from pghistory.models import Events  # noqa: E402
 
 
-class AuditEvent(MiddlewareEvents):
+class AuditEvent(Events):
     """All audit events across the tracked tables, with their request context."""
 
+    user = pghistory.ProxyField(
+        "pgh_context__user",
+        models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True,
+                          db_constraint=False, related_name="+"),
+    )
     username = pghistory.ProxyField("pgh_context__username", models.TextField(null=True))
+    url = pghistory.ProxyField("pgh_context__url", models.TextField(null=True))
+    method = pghistory.ProxyField("pgh_context__method", models.TextField(null=True))
     request_id = pghistory.ProxyField("pgh_context__request_id", models.TextField(null=True))
 
     class Meta:
