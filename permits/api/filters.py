@@ -27,7 +27,10 @@ class PermitFilter(filters.FilterSet):
                                        help_text="Entry pattern: '2-15' matches 2-15 and 2-15.a, not 2-150.")
     q = filters.CharFilter(method="filter_q", max_length=200,
                            help_text="Number, exporter, consignee, end user or item description.")
-    flagged = filters.BooleanFilter(method="filter_flagged", help_text="Has an open flag.")
+    flagged = filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true",
+        method="filter_flagged", help_text="Has an open flag (true) or none (false).",
+    )
 
     class Meta:
         model = Permit

@@ -35,9 +35,11 @@ class CountryField(serializers.CharField):
         kwargs.setdefault("min_length", 2)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        code = super().to_internal_value(data).upper()
-        destination = Destination.objects.filter(code=code).first()
+    def run_validation(self, data=serializers.empty):
+        code = super().run_validation(data)
+        if not code:
+            return code
+        destination = Destination.objects.filter(code=code.upper()).first()
         if destination is None:
             self.fail("unknown")
         return destination
