@@ -7,6 +7,7 @@ recursion, data PostgreSQL refuses). None of them may become a 5xx.
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from rest_framework import status
@@ -29,6 +30,9 @@ def api_exception_handler(exc, context):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotStarted):
         return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": "The request body is too large."},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, RecursionError):
         return Response({"detail": "JSON parse error - nested too deeply."},
                         status=status.HTTP_400_BAD_REQUEST)
