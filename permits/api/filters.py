@@ -1,6 +1,7 @@
 """Query filters of the permit list. Unknown countries, statuses or patterns → 400."""
 
 import django_filters as filters
+from drf_spectacular.utils import extend_schema_field
 from django.db.models import Exists, OuterRef, Q
 from rest_framework.exceptions import ValidationError
 
@@ -58,5 +59,6 @@ class PermitFilter(filters.FilterSet):
             | Q(end_user__icontains=value) | Exists(items)
         )
 
+    @extend_schema_field({"type": "string", "enum": ["true", "false"]})
     def filter_flagged(self, queryset, name, value):
         return queryset.filter(open_flags__gt=0) if value else queryset.filter(open_flags=0)
