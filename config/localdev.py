@@ -112,8 +112,14 @@ class Supervisor:
 
     def spawn(self, cmd, **kwargs):
         self.check()
-        child = subprocess.Popen(cmd, cwd=ROOT, **kwargs)
-        self.children.append(child)
+        deferring, self._deferring = self._deferring, True
+        try:
+            child = subprocess.Popen(cmd, cwd=ROOT, **kwargs)
+            self.children.append(child)
+        finally:
+            self._deferring = deferring
+        if self.signum is not None:  # arrived while the child was being started
+            child.send_signal(self.signum)
         return child
 
     def wait(self, child):
