@@ -651,20 +651,82 @@ class ExporterNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("decision",)
 
 
+class EventUserFilter(admin.SimpleListFilter):
+    title = _("user")
+    parameter_name = "user"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(
+            Q(is_superuser=True) | Q(groups__name__in=("official", "decision_maker", "auditor", "reader"))
+        ).distinct().order_by("username")[:200]
+        return [("none", _("No user (system, shell)"))] + [(str(u.pk), u.username) for u in users]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(user__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(user=int(value))
+        return queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(EventsAdmin):
     """Every recorded change, across the tracked tables, with its request context."""
 
     change_list_template = "admin/change_list.html"
-    list_display = ("pgh_created_at", "pgh_obj_model", "pgh_obj_id", "pgh_label", "username",
-                    "url", "request_id", "pgh_diff")
+    list_display = ("when", "table", "pgh_obj_id", "action", "who", "request", "changes")
     search_fields = ()
+    list_per_page = 100
 
     def get_list_display(self, request):
         return self.list_display
 
     def get_list_filter(self, request):
-        return [LabelFilter, EventModelFilter]
+        return [LabelFilter, EventModelFilter, EventUserFilter]
+
+    @admin.display(description=_("when"), ordering="pgh_created_at")
+    def when(self, obj):
+        return obj.pgh_created_at
+
+    @admin.display(description=_("table"))
+    def table(self, obj):
+        return obj.pgh_obj_model
+
+    @admin.display(description=_("action"))
+    def action(self, obj):
+        return audit.ACTION_LABELS.get(obj.pgh_label, obj.pgh_label)
+
+    @admin.display(description=_("who"))
+    def who(self, obj):
+        if obj.username:
+            return obj.username
+        return _("anonymous") if obj.url else _("system (no request)")
+
+    @admin.display(description=_("request"))
+    def request(self, obj):
+        if not obj.url:
+            return "—"
+        return format_html("{} <code>{}</code><br><small>{}</small>", obj.method or "", obj.url,
+                           obj.request_id or "")
+
+    @admin.display(description=_("before → after"))
+    def changes(self, obj):
+        if obj.pgh_label == "insert":
+            pairs = [(k, None, v) for k, v in sorted((obj.pgh_data or {}).items())]
+        elif obj.pgh_label == "delete":
+            pairs = [(k, v, None) for k, v in sorted((obj.pgh_data or {}).items())]
+        else:
+            pairs = [(k, v[0], v[1]) for k, v in sorted((obj.pgh_diff or {}).items())]
+        pairs = [p for p in pairs if p[0] not in ("updated_at",)]
+        if not pairs:
+            return "—"
+        return format_html_join(
+            "", "<div><b>{}</b>: {} → {}</div>",
+            ((k, "—" if b is None else b, "—" if a is None else a) for k, b, a in pairs[:12]),
+        )
 
     def get_queryset(self, request):
         queryset = AuditEvent.objects.order_by("-pgh_created_at", "-pgh_id")

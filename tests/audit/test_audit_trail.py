@@ -184,6 +184,9 @@ def test_auditor_reads_the_trail_in_the_admin(client, auditor, decision_maker, o
     detail = client.get(f"/admin/permits/auditevent/permits.PermitEvent:{event.pgh_id}/change/")
     assert detail.status_code == 200
     assert client.get("/admin/permits/auditevent/?event_model=permits.permitevent").status_code == 200
+    assert client.get("/admin/permits/auditevent/?user=none").context["cl"].result_count >= 2
+    assert client.get(f"/admin/permits/auditevent/?user={decision_maker.pk}").context["cl"].result_count == 0
+    assert "EXP-AUD-TRAIL" in listing.content.decode()
     assert client.get("/admin/permits/auditevent/nonsense:1/change/").status_code in (302, 404)
     client.force_login(decision_maker)
     assert client.get("/admin/permits/auditevent/").status_code == 403
