@@ -172,7 +172,9 @@ class DecisionConfirmation:
     def start(self, request, queryset, kind):
         """From the changelist action: show the confirmation for the selection."""
         self.check(request, kind)
-        ids = list(queryset.values_list("pk", flat=True))
+        return self.first_page(request, kind, list(queryset.values_list("pk", flat=True)))
+
+    def first_page(self, request, kind, ids):
         form = self.form_class(initial={
             "ids": _id_list(ids), "authority": services.DEFAULT_AUTHORITY,
             "effective_on": services.today(),
@@ -183,12 +185,7 @@ class DecisionConfirmation:
         """The action URL: GET ?ids=... shows the page; POST previews again or records."""
         self.check(request, kind)
         if request.method == "GET":
-            ids = _ids(request.GET.get("ids"), self.cast)
-            form = self.form_class(initial={
-                "ids": _id_list(ids), "authority": services.DEFAULT_AUTHORITY,
-                "effective_on": services.today(),
-            })
-            return self.render(request, kind, ids, form, effective_on=services.today(), data={})
+            return self.first_page(request, kind, _ids(request.GET.get("ids"), self.cast))
         if request.method != "POST":
             raise Http404
         form = self.form_class(request.POST)
@@ -219,11 +216,13 @@ class DecisionConfirmation:
         admin_ = self.model_admin
         selected = self.selected(ids)
         moves, skipped, extra = self.preview(selected, kind, {**data, "effective_on": effective_on})
-        form.data = form.data.copy() if form.is_bound else form.data
+        # The page records what it showed; confirming checks it is still so.
+        expected = _id_list(p.pk for p in moves)
         if form.is_bound:
-            form.data["expected"] = _id_list(p.pk for p in moves)
+            form.data = form.data.copy()
+            form.data["expected"] = expected
         else:
-            form.initial["expected"] = _id_list(p.pk for p in moves)
+            form.initial["expected"] = expected
         _from, to_status = services.TRANSITIONS[kind]
         context = {
             **admin_.admin_site.each_context(request),
