@@ -65,6 +65,14 @@ def test_decision_in_the_admin_records_the_status_change(client, decision_maker)
     assert event.pgh_context["username"] == "minister"
     assert event.pgh_context["url"] == "/admin/permits/permit/decide/suspend/"
     assert _diff(PermitEvent, event.pgh_id)["status"] == ["active", "suspended"]
+    # The decision row itself is tied to the request it came from.
+    from permits.models import DecisionEvent
+
+    recorded = DecisionEvent.objects.get(permit=permit, kind="suspend", pgh_label="insert")
+    assert recorded.pgh_context["username"] == "minister"
+    assert recorded.pgh_context["request_id"] == event.pgh_context["request_id"]
+    history = audit.permit_history(permit)
+    assert any(e.model == "decision" and e.action == "insert" and e.username == "minister" for e in history)
 
 
 @pytest.mark.django_db
