@@ -124,6 +124,12 @@ class BlanketDecisionForm(DecisionForm):
         return pattern or None
 
 
+def default_authority(kind):
+    # Issuing and refusing a permit rest on s.7; amending, suspending, cancelling
+    # and reinstating one on s.10(1).
+    return services.ISSUE_AUTHORITY if kind in (K.ISSUE, K.DENY) else services.DEFAULT_AUTHORITY
+
+
 def _ids(text, cast):
     values = []
     for part in (text or "").split(","):
@@ -176,7 +182,7 @@ class DecisionConfirmation:
 
     def first_page(self, request, kind, ids):
         form = self.form_class(initial={
-            "ids": _id_list(ids), "authority": services.DEFAULT_AUTHORITY,
+            "ids": _id_list(ids), "authority": default_authority(kind),
             "effective_on": services.today(),
         })
         return self.render(request, kind, ids, form, effective_on=services.today(), data={})

@@ -75,9 +75,13 @@ def test_decision_in_the_admin_records_the_status_change(client, decision_maker)
     assert any(e.model == "decision" and e.action == "insert" and e.username == "minister" for e in history)
 
 
-@pytest.mark.django_db
 @pytest.mark.urls("tests.audit.api_urls")
-def test_change_through_an_api_request_is_attributed(client, official):
+@pytest.mark.parametrize("autocommit", [
+    pytest.param(False, marks=pytest.mark.django_db),
+    # As in production: no surrounding test transaction, each statement commits.
+    pytest.param(True, marks=pytest.mark.django_db(transaction=True)),
+])
+def test_change_through_an_api_request_is_attributed(client, official, autocommit):
     """DRF authenticates the token inside the view; the event still names the user."""
     from knox.models import AuthToken
 
