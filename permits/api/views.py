@@ -16,6 +16,18 @@ from .filters import PermitFilter
 
 _NUMBER = re.compile(PERMIT_NUMBER_RE)
 _CODE = re.compile(r"^[A-Za-z]{2}$")
+_ID = re.compile(r"^[0-9]{1,18}$")
+
+
+# Ids are matched as text in the URL (so that any segment gets a JSON 404) and documented as integers.
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Numeric id.")
+
+
+def object_id(value):
+    """A database id from the path, or 404 for anything that is not one."""
+    if not _ID.match(value or ""):
+        raise Http404("No such object.")
+    return int(value)
 
 
 def get_permit(number, queryset=None):
@@ -128,6 +140,7 @@ class PermitAssurances(generics.ListCreateAPIView):
         return Response(s.AssuranceSerializer(assurance).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class AssuranceDetail(generics.GenericAPIView):
     """One assurance; officials record its compliance and notes."""
 
@@ -135,7 +148,9 @@ class AssuranceDetail(generics.GenericAPIView):
     serializer_class = s.AssuranceSerializer
 
     def get_object(self):
-        assurance = EndUseAssurance.objects.select_related("permit").filter(pk=self.kwargs["pk"]).first()
+        assurance = EndUseAssurance.objects.select_related("permit").filter(
+            pk=object_id(self.kwargs["pk"])
+        ).first()
         if assurance is None:
             raise Http404("No such assurance.")
         return assurance

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from permits.api.views import get_destination
+from permits.api.views import ID_PARAMETER, get_destination, object_id
 from permits.permissions import OfficialWrites, ReadOnly
 
 from .. import services
@@ -52,12 +52,13 @@ class DestinationEvidence(generics.ListCreateAPIView):
         return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class EvidenceDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.EvidenceSerializer
 
     def get_object(self):
-        evidence = _evidence_queryset().filter(pk=self.kwargs["pk"]).first()
+        evidence = _evidence_queryset().filter(pk=object_id(self.kwargs["pk"])).first()
         if evidence is None:
             raise Http404("No such evidence.")
         return evidence
@@ -72,17 +73,19 @@ class FlagList(generics.ListAPIView):
         return _flag_queryset().order_by("-created_at", "-id")
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class FlagDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.FlagSerializer
 
     def get_object(self):
-        flag = _flag_queryset().filter(pk=self.kwargs["pk"]).first()
+        flag = _flag_queryset().filter(pk=object_id(self.kwargs["pk"])).first()
         if flag is None:
             raise Http404("No such flag.")
         return flag
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class FlagResolve(generics.GenericAPIView):
     """Clear or escalate an open flag (409 if it is not open)."""
 
@@ -93,8 +96,8 @@ class FlagResolve(generics.GenericAPIView):
     def post(self, request, pk):
         serializer = s.ResolveInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        flag = _flag_queryset().filter(pk=pk).first()
+        flag = _flag_queryset().filter(pk=object_id(pk)).first()
         if flag is None:
             raise Http404("No such flag.")
         services.resolve_flag(flag=flag, resolved_by=request.user, **serializer.validated_data)
-        return Response(s.FlagSerializer(_flag_queryset().get(pk=pk)).data)
+        return Response(s.FlagSerializer(_flag_queryset().get(pk=flag.pk)).data)
