@@ -4,7 +4,7 @@ import re
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
@@ -66,7 +66,15 @@ class PermitList(generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.permit_list_queryset().order_by("-starts_on", "number")
 
-    @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer})
+    @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer}, examples=[OpenApiExample(
+        "A permit issued by the licensing system", request_only=True, value={
+            "number": "EXP-2020-00123", "exporter": "L3Harris WESCAM", "exporter_email": "exports@example.com",
+            "destination": "TR", "consignee": "Baykar", "end_user": "Turkish Armed Forces",
+            "end_use": "UAV sensor payload", "status": "active", "issued_on": "2020-05-12",
+            "valid_until": "2022-05-11", "currency": "CAD",
+            "items": [{"control_entry": "2-15.a", "description": "MX-15D EO/IR sensor", "quantity": 7,
+                       "value": "3500000.00"}]},
+    )])
     def post(self, request):
         data = _valid(s.PermitInput, request)
         permit = services.create_permit(recorded_by=request.user, **data)
@@ -89,7 +97,10 @@ class PermitStatusAsOf(generics.GenericAPIView):
 
     @extend_schema(parameters=[OpenApiParameter(
         "as_of", OpenApiTypes.DATE, description="YYYY-MM-DD; default today. Before the permit started → 404.",
-    )])
+    )], examples=[OpenApiExample("Suspended", response_only=True, value={
+        "number": "EXP-2020-00123", "status": "suspended", "as_of": "2020-11-01", "since": "2020-10-05",
+        "decision": {"id": 17, "kind": "suspend", "effective_on": "2020-10-05", "authority": "EIPA s.10(1)",
+                     "reason": "Credible reports of diversion."}})])
     def get(self, request, number):
         query = s.StatusQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -111,7 +122,10 @@ class PermitDecisions(generics.ListCreateAPIView):
         permit = get_permit(self.kwargs["number"])
         return permit.decisions.select_related("decided_by", "permit").order_by("id")
 
-    @extend_schema(request=s.DecisionInput, responses={201: s.DecisionSerializer})
+    @extend_schema(request=s.DecisionInput, responses={201: s.DecisionSerializer}, examples=[OpenApiExample(
+        "Suspend", request_only=True, value={"kind": "suspend", "reason": "Credible reports of diversion.",
+                                             "authority": "EIPA s.10(1)", "effective_on": "2020-10-05"},
+    )])
     def post(self, request, number):
         data = _valid(s.DecisionInput, request)
         permit = get_permit(number)
@@ -189,7 +203,11 @@ class BlanketDecision(generics.GenericAPIView):
     permission_classes = [DecisionMakerWrites]
     serializer_class = s.BlanketResultSerializer
 
-    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer})
+    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer}, examples=[
+        OpenApiExample("Suspend every Group 2 permit", request_only=True, value={
+            "kind": "suspend", "reason": "Use in Nagorno-Karabakh.", "authority": "EIPA s.10(1)",
+            "effective_on": "2020-10-05", "control_entry": "2-"}),
+    ])
     def post(self, request, code):
         data = _valid(s.BlanketDecisionInput, request)
         destination = get_destination(code)

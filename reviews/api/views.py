@@ -1,7 +1,7 @@
 """Evidence and flags over the API: input serializer → service → output serializer."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
@@ -39,7 +39,13 @@ class DestinationEvidence(generics.ListCreateAPIView):
         destination = get_destination(self.kwargs["code"])
         return _evidence_queryset().filter(destination=destination).order_by("-recorded_at", "-id")
 
-    @extend_schema(request=s.EvidenceInput, responses={201: s.EvidenceSerializer})
+    @extend_schema(request=s.EvidenceInput, responses={201: s.EvidenceSerializer}, examples=[OpenApiExample(
+        "Physical recovery", request_only=True, value={
+            "title": "Downed TB2 carried a CMX-15D", "summary": "Recovered unit made June 2020.",
+            "source_type": "official", "source_reference": "https://example.org/statement",
+            "observed_on": "2020-10-20", "diverted_to": "AZ", "location": "Nagorno-Karabakh",
+            "credibility": "high", "control_entries": ["2-15"], "end_users": ["Baykar"]},
+    )])
     def post(self, request, code):
         serializer = s.EvidenceInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -92,7 +98,9 @@ class FlagResolve(generics.GenericAPIView):
     permission_classes = [OfficialWrites]
     serializer_class = s.FlagSerializer
 
-    @extend_schema(request=s.ResolveInput, responses={200: s.FlagSerializer})
+    @extend_schema(request=s.ResolveInput, responses={200: s.FlagSerializer}, examples=[OpenApiExample(
+        "Escalate", request_only=True, value={"resolution": "escalated", "note": "Matches the recovered unit."},
+    )])
     def post(self, request, pk):
         serializer = s.ResolveInput(data=request.data)
         serializer.is_valid(raise_exception=True)

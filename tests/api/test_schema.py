@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
@@ -75,3 +76,6 @@ def test_docs_page_loads_no_outside_asset(settings):
     assert "cdn" not in html.lower()
     assert all(url.startswith("/static/drf_spectacular_sidecar/") or url.startswith("/api/")
                for url in urls), urls
+    for url in urls:
+        if url.startswith("/static/"):
+            assert finders.find(url.removeprefix("/static/")), url  # shipped with the deployment
