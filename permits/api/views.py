@@ -23,6 +23,17 @@ _ID = re.compile(r"^[0-9]{1,18}$")
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Numeric id.")
 
 
+NUMBER_PARAMETER = OpenApiParameter(
+    "number", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=PERMIT_NUMBER_RE,
+    description="Permit number.", examples=[OpenApiExample("Permit", value="EXP-2020-00123")],
+)
+CODE_PARAMETER = OpenApiParameter(
+    "code", OpenApiTypes.STR, OpenApiParameter.PATH,
+    description="ISO 3166-1 alpha-2 country code, any case; unknown → 404.",
+    examples=[OpenApiExample("Türkiye", value="TR")],
+)
+
+
 def object_id(value):
     """A database id from the path, or 404 for anything that is not one."""
     if not _ID.match(value or ""):
@@ -68,7 +79,7 @@ class PermitList(generics.ListCreateAPIView):
 
     @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer}, examples=[OpenApiExample(
         "A permit issued by the licensing system", request_only=True, value={
-            "number": "EXP-2020-00123", "exporter": "L3Harris WESCAM", "exporter_email": "exports@example.com",
+            "number": "EXP-2020-00124", "exporter": "L3Harris WESCAM", "exporter_email": "exports@example.com",
             "destination": "TR", "consignee": "Baykar", "end_user": "Turkish Armed Forces",
             "end_use": "UAV sensor payload", "status": "active", "issued_on": "2020-05-12",
             "valid_until": "2022-05-11", "currency": "CAD",
@@ -81,6 +92,7 @@ class PermitList(generics.ListCreateAPIView):
         return Response(_detail(permit), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.PermitDetailSerializer
@@ -89,13 +101,14 @@ class PermitDetail(generics.RetrieveAPIView):
         return get_permit(self.kwargs["number"], selectors.permit_detail_queryset())
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitStatusAsOf(generics.GenericAPIView):
     """The permit's status on a date (default today), the date it entered it and the decision that put it there."""
 
     permission_classes = [ReadOnly]
     serializer_class = s.StatusAsOfSerializer
 
-    @extend_schema(parameters=[OpenApiParameter(
+    @extend_schema(parameters=[NUMBER_PARAMETER, OpenApiParameter(
         "as_of", OpenApiTypes.DATE, description="YYYY-MM-DD; default today. Before the permit started → 404.",
     )], examples=[OpenApiExample("Suspended", response_only=True, value={
         "number": "EXP-2020-00123", "status": "suspended", "as_of": "2020-11-01", "since": "2020-10-05",
@@ -109,6 +122,7 @@ class PermitStatusAsOf(generics.GenericAPIView):
         return Response(s.StatusAsOfSerializer(answer).data)
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitDecisions(generics.ListCreateAPIView):
     """The permit's decisions, oldest first; decision makers record new ones."""
 
@@ -133,6 +147,7 @@ class PermitDecisions(generics.ListCreateAPIView):
         return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitAssurances(generics.ListCreateAPIView):
     """The permit's end-use assurances; officials record new ones."""
 
@@ -189,6 +204,7 @@ class DestinationList(generics.ListAPIView):
         return selectors.destination_with_counts_queryset().order_by("code")
 
 
+@extend_schema(parameters=[CODE_PARAMETER])
 class DestinationDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.DestinationSerializer
@@ -197,6 +213,7 @@ class DestinationDetail(generics.RetrieveAPIView):
         return get_destination(self.kwargs["code"], selectors.destination_with_counts_queryset())
 
 
+@extend_schema(parameters=[CODE_PARAMETER])
 class BlanketDecision(generics.GenericAPIView):
     """Apply one decision to every eligible permit of a destination, as one batch."""
 

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from permits.api.views import ID_PARAMETER, get_destination, object_id
+from permits.api.views import CODE_PARAMETER, ID_PARAMETER, get_destination, object_id
 from permits.permissions import OfficialWrites, ReadOnly
 
 from .. import services
@@ -22,6 +22,7 @@ def _flag_queryset():
     return Flag.objects.select_related("permit", "resolved_by")
 
 
+@extend_schema(parameters=[CODE_PARAMETER])
 class DestinationEvidence(generics.ListCreateAPIView):
     """Diversion evidence on a destination; officials record new evidence.
 
