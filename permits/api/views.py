@@ -18,11 +18,8 @@ _NUMBER = re.compile(PERMIT_NUMBER_RE)
 _CODE = re.compile(r"^[A-Za-z]{2}$")
 _ID = re.compile(r"^[0-9]{1,18}$")
 
-
 # Ids are matched as text in the URL (so that any segment gets a JSON 404) and documented as integers.
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Numeric id.")
-
-
 NUMBER_PARAMETER = OpenApiParameter(
     "number", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=PERMIT_NUMBER_RE,
     description="Permit number.", examples=[OpenApiExample("Permit", value="EXP-2020-00123")],
