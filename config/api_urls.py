@@ -2,7 +2,7 @@
 
 from django.http import JsonResponse
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from . import openapi  # noqa: F401  (registers the token scheme with drf-spectacular)
@@ -19,7 +19,7 @@ urlpatterns = [
     path("v1/", include("reviews.api.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
          name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny],
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[AllowAny],
                                                  authentication_classes=[]), name="api-docs"),
     re_path(r"^v1/", not_found),
 ]

@@ -76,6 +76,10 @@ def test_docs_page_loads_no_outside_asset(settings):
     assert "cdn" not in html.lower()
     assert all(url.startswith("/static/drf_spectacular_sidecar/") or url.startswith("/api/")
                for url in urls), urls
+    # No inline script either, so a strict Content-Security-Policy can serve it.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", html)
+    init = [url for url in urls if url.startswith("/api/docs/")]
+    assert init and APIClient().get(init[0].replace("&amp;", "&")).status_code == 200
     for url in urls:
         if url.startswith("/static/"):
             assert finders.find(url.removeprefix("/static/")), url  # shipped with the deployment
