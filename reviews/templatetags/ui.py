@@ -56,4 +56,4 @@ def current_section(context, name):
         "destinations": {"destination-list", "destination-detail"},
         "reviews": {"review-list", "review-detail"},
     }
-    return format_html('aria-current="page"') if url_name in sections.get(name, set()) else ""
+    return format_html('{}="{}"', "aria-current", "page") if url_name in sections.get(name, set()) else ""
