@@ -40,6 +40,7 @@ class ResolveForm(forms.Form):
     resolution = forms.ChoiceField(label=_("Resolution"), choices=RESOLUTION_CHOICES,
                                    widget=forms.RadioSelect)
     note = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+                           error_messages={"required": _("A note is required.")},
                            help_text=_("Required: why the flag is cleared or escalated"))
     review = forms.ChoiceField(label=_("Review case (when escalating)"), required=False)
     title = forms.CharField(label=_("Title of a new review"), required=False, max_length=300)
