@@ -188,8 +188,8 @@ def permit_detail(request, number):
             as_of_error = _("Enter a date as YYYY-MM-DD.")
     current = status_as_of(permit, decisions=decisions) if permit.starts_on <= _today() else None
     open_flags = [f for f in permit.flags.all() if f.status == FlagStatus.OPEN]
-    reviews = list(selectors.open_reviews([permit.destination_id])) if open_flags else []
-    resolve_forms = [(f, ResolveForm(reviews=reviews, prefix=f"flag{f.pk}")) for f in open_flags]
+    for f in open_flags:
+        f.form_prefix = f"flag{f.pk}"
     assurance_forms = [
         (a, AssuranceComplianceForm(initial={"compliance": a.compliance, "notes": a.notes},
                                     auto_id=f"assurance{a.pk}_%s"))
@@ -203,7 +203,8 @@ def permit_detail(request, number):
         "as_of_result": as_of_result,
         "as_of_error": as_of_error,
         "timeline": selectors.permit_timeline(permit),
-        "resolve_forms": resolve_forms,
+        "open_flags": open_flags,
+        "open_reviews": list(selectors.open_reviews([permit.destination_id])) if open_flags else [],
         "assurance_forms": assurance_forms,
     }, status=400 if as_of_form.is_bound and not as_of_form.is_valid() else 200)
 
@@ -269,6 +270,10 @@ def destination_detail(request, code):
     return _destination_page(request, destination, recorded=recorded)
 
 
+# The live list after recording evidence shows the most relevant flags; the queue has them all.
+PROGRESS_FLAGS = 50
+
+
 def _progress_context(evidence_id, destination=None):
     from .models import DiversionEvidence
 
@@ -276,12 +281,15 @@ def _progress_context(evidence_id, destination=None):
     if evidence is None or (destination is not None and evidence.destination_id != destination.pk):
         return None
     done = evidence.flagging_finished_at is not None
-    flags = list(selectors.evidence_flags(evidence.pk)) if done else []
-    reviews = list(selectors.open_reviews([evidence.destination_id])) if flags else []
+    flags = list(selectors.evidence_flags(evidence.pk)[:PROGRESS_FLAGS]) if done else []
+    for f in flags:
+        f.form_prefix = f"flag{f.pk}"
     return {
         "evidence": evidence,
         "done": done,
-        "flag_forms": [(f, ResolveForm(reviews=reviews, prefix=f"flag{f.pk}")) for f in flags],
+        "flags": flags,
+        "more_flags": max(0, evidence.flags_raised - len(flags)),
+        "open_reviews": list(selectors.open_reviews([evidence.destination_id])) if flags else [],
         "next": reverse("destination-detail", args=[evidence.destination_id]) + f"?recorded={evidence.pk}#progress",
     }
 
