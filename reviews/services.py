@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from permits.matching import ENTRY_MATCH_SQL, is_valid_pattern
 from permits.models import Destination
@@ -228,9 +229,9 @@ def open_review(*, destination, title, opened_by, permit_ids=None, flag_ids=(), 
 
     title = (title or "").strip()
     if not title:
-        raise InvalidInput({"title": ["A title is required."]})
+        raise InvalidInput({"title": [_("A title is required.")]})
     if len(title) > 300:
-        raise InvalidInput({"title": ["At most 300 characters."]})
+        raise InvalidInput({"title": [_("At most 300 characters.")]})
     with transaction.atomic():
         review = ReviewCase.objects.create(destination=destination, title=title, opened_by=opened_by)
         review.permits.add(*(permit_ids if permit_ids is not None else _live_permit_ids(destination)))
@@ -258,18 +259,18 @@ def escalate_flags(*, flag_ids, note, resolved_by, review=None, title=""):
     from .models import ReviewStatus
 
     if review is not None and review.status != ReviewStatus.OPEN:
-        raise TransitionNotAllowed("This review is no longer open; choose another or open a new one.")
+        raise TransitionNotAllowed(_("This review is no longer open; choose another or open a new one."))
     with transaction.atomic():
         if review is not None:
             other = Flag.objects.filter(pk__in=flag_ids).exclude(destination_id=review.destination_id)
             if other.exists():
                 raise InvalidInput({"review": [
-                    "A review covers one destination: these flags concern another destination."
+                    _("A review covers one destination: these flags concern another destination.")
                 ]})
         flags = resolve_flags(flag_ids=flag_ids, resolution=FlagStatus.ESCALATED, note=note,
                               resolved_by=resolved_by)
         if not flags:
-            raise TransitionNotAllowed("None of these flags is still open.")
+            raise TransitionNotAllowed(_("None of these flags is still open."))
         if review is not None:
             _add_flags_to_review(review, flags)
             return [review]
@@ -279,7 +280,7 @@ def escalate_flags(*, flag_ids, note, resolved_by, review=None, title=""):
         reviews = []
         for code, group in sorted(by_destination.items()):
             destination = group[0].destination
-            review_title = (title or "").strip() or f"Review of permits to {destination.name}"
+            review_title = (title or "").strip() or _("Review of permits to %(name)s") % {"name": destination.name}
             review = open_review(destination=destination, title=review_title, opened_by=resolved_by,
                                  permit_ids=[])
             _add_flags_to_review(review, group)
@@ -292,7 +293,7 @@ def _locked_open_review(review):
 
     locked = ReviewCase.objects.select_for_update().get(pk=review.pk)
     if locked.status != ReviewStatus.OPEN:
-        raise TransitionNotAllowed("This review is no longer open: its findings and recommendation are final.")
+        raise TransitionNotAllowed(_("This review is no longer open: its findings and recommendation are final."))
     return locked
 
 
@@ -316,20 +317,20 @@ def record_findings(*, review, findings, recorded_by):
         criterion = item.get("criterion")
         key = criterion if criterion in criteria else "criterion"
         if criterion not in criteria:
-            errors.setdefault("criterion", []).append("Unknown criterion.")
+            errors.setdefault("criterion", []).append(_("Unknown criterion."))
             continue
         if criterion in seen:
-            errors.setdefault(key, []).append("Only one finding per criterion.")
+            errors.setdefault(key, []).append(_("Only one finding per criterion."))
         seen.add(criterion)
         if item.get("risk") not in risks:
-            errors.setdefault(key, []).append("Choose a risk level: none, low or substantial.")
+            errors.setdefault(key, []).append(_("Choose a risk level: none, low or substantial."))
         if not (item.get("rationale") or "").strip():
-            errors.setdefault(key, []).append("A rationale is required.")
+            errors.setdefault(key, []).append(_("A rationale is required."))
         unknown = set(item.get("evidence_ids") or []) - allowed_evidence
         if unknown:
-            errors.setdefault(key, []).append("Evidence must concern the review's destination.")
+            errors.setdefault(key, []).append(_("Evidence must concern the review's destination."))
     if not findings and not errors:
-        errors["findings"] = ["Record at least one finding."]
+        errors["findings"] = [_("Record at least one finding.")]
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():
@@ -359,9 +360,9 @@ def submit_recommendation(*, review, recommendation, rationale, recommended_by):
 
     errors = {}
     if recommendation not in {r for r, _l in Recommendation.choices}:
-        errors["recommendation"] = ["Choose no action, suspend, cancel or reinstate."]
+        errors["recommendation"] = [_("Choose no action, suspend, cancel or reinstate.")]
     if not (rationale or "").strip():
-        errors["rationale"] = ["A rationale is required."]
+        errors["rationale"] = [_("A rationale is required.")]
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():
@@ -370,10 +371,11 @@ def submit_recommendation(*, review, recommendation, rationale, recommended_by):
         missing = [label for value, label in Criterion.choices if value not in assessed]
         if missing:
             raise InvalidInput({"recommendation": [
-                "Record a finding for every criterion first. Missing: " + "; ".join(str(m) for m in missing)
+                _("Record a finding for every criterion first. Missing: %(missing)s")
+                % {"missing": "; ".join(str(m) for m in missing)}
             ]})
         if recommendation != Recommendation.NO_ACTION and not locked.permits.exists():
-            raise InvalidInput({"recommendation": ["This review covers no permit to act on."]})
+            raise InvalidInput({"recommendation": [_("This review covers no permit to act on.")]})
         locked.recommendation = recommendation
         locked.recommendation_rationale = rationale.strip()
         locked.recommended_by = recommended_by
@@ -399,13 +401,13 @@ def decide_review(*, review, kind, reason, decided_by, authority=None, effective
 
     kinds = {r for r, _l in Recommendation.choices}
     if kind not in kinds:
-        raise InvalidInput({"kind": ["Choose no action, suspend, cancel or reinstate."]})
+        raise InvalidInput({"kind": [_("Choose no action, suspend, cancel or reinstate.")]})
     if not (reason or "").strip():
-        raise InvalidInput({"reason": ["A reason is required."]})
+        raise InvalidInput({"reason": [_("A reason is required.")]})
     with transaction.atomic():
         locked = ReviewCase.objects.select_for_update().get(pk=review.pk)
         if locked.status != ReviewStatus.RECOMMENDED:
-            raise TransitionNotAllowed("Only a review with a recommendation waiting can be decided.")
+            raise TransitionNotAllowed(_("Only a review with a recommendation waiting can be decided."))
         result = None
         if kind == Recommendation.NO_ACTION:
             locked.status = ReviewStatus.CLOSED
@@ -418,7 +420,8 @@ def decide_review(*, review, kind, reason, decided_by, authority=None, effective
             )
             if not result.affected:
                 raise TransitionNotAllowed(
-                    f"The lifecycle allows '{kind}' for none of this review's permits; nothing was recorded."
+                    _("The lifecycle allows “%(kind)s” for none of this review's permits; nothing was recorded.")
+                    % {"kind": dict(Recommendation.choices)[kind]}
                 )
             locked.decision_batch = result.batch
             locked.status = ReviewStatus.DECIDED
