@@ -256,8 +256,8 @@ def _destination_page(request, destination, *, evidence_form=None, recorded=None
         "evidence_list": evidence,
         "evidence_form": evidence_form or EvidenceForm(),
         "recorded": recorded,
-        "open_review_form": OpenReviewForm(initial={"title": _("Review of permits to %(name)s")
-                                                    % {"name": destination.name}}),
+        "open_review_form": OpenReviewForm(auto_id="review_%s", initial={
+            "title": _("Review of permits to %(name)s") % {"name": destination.name}}),
     }, status=status)
 
 

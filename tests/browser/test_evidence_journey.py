@@ -6,7 +6,7 @@ from reviews.models import Flag, FlagStatus
 from tests.browser.conftest import sign_in
 from tests.factories import PermitFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def test_official_records_evidence_and_clears_a_flag(live_server, page, official, celery_worker):

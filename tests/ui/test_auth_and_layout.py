@@ -75,6 +75,13 @@ def test_every_form_control_has_a_label(scenario, client_for, url):
         assert ident and ident.group(1) in labelled, f"unlabelled control: {tag}"
 
 
+@pytest.mark.parametrize("url", PAGES)
+def test_element_ids_are_unique(scenario, client_for, url):
+    html = client_for("official").get(url).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_templates_have_no_inline_script_or_style():
     from pathlib import Path
 

@@ -179,3 +179,24 @@ def test_review_list_filters_by_status(scenario, client_for, official):
 
 def test_unknown_review_is_404(scenario, client_for):
     assert client_for("reader").get("/reviews/999999/").status_code == 404
+
+
+@pytest.mark.parametrize("state, role", [("open", "official"), ("recommended", "decision_maker"),
+                                         ("recommended", "reader")])
+def test_review_page_markup(scenario, client_for, official, state, role):
+    import re
+
+    if state == "open":
+        review = services.open_review(destination=Destination.objects.get(code="TR"), title="R", opened_by=official)
+    else:
+        review = recommended_review(official)
+    html = client_for(role).get(f"/reviews/{review.pk}/").content.decode()
+    assert len(re.findall(r"<main\b", html)) == 1 and len(re.findall(r"<h1\b", html)) == 1
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
+        if re.search(r'type="(hidden|submit)"', tag):
+            continue
+        assert re.search(r'id="([^"]+)"', tag).group(1) in labelled, tag
+    assert not re.search(r"\sstyle=", html)
