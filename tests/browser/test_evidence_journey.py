@@ -6,9 +6,10 @@ from reviews.models import Flag, FlagStatus
 from tests.browser.conftest import sign_in
 from tests.factories import PermitFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.worker
 def test_official_records_evidence_and_clears_a_flag(live_server, page, official, celery_worker):
     PermitFactory(number="EXP-2020-00123")
     PermitFactory(number="EXP-2020-00124", consignee="Aselsan",
@@ -53,3 +54,28 @@ def test_official_records_evidence_and_clears_a_flag(live_server, page, official
     assert cleared.status == FlagStatus.CLEARED
     assert cleared.resolution_note == "Sensor serial not among this permit's units."
     assert "Cleared" in page.locator("#progress li", has_text="EXP-2020-00123").inner_text()
+
+
+def test_flags_arrive_while_the_page_waits(live_server, page, official):
+    """The page polls while flagging is owed, shows the flags when done, and stops polling."""
+    from reviews.models import DiversionEvidence
+    from reviews.services import flag_evidence
+
+    PermitFactory(number="EXP-2020-00123")
+    evidence = DiversionEvidence.objects.create(destination_id="TR", title="UN Panel report", source_type="un",
+                                                observed_on="2020-11-01", credibility="medium")
+    sign_in(page, live_server, official)
+    page.goto(f"{live_server.url}/destinations/TR/?recorded={evidence.pk}")
+    status = page.get_by_role("status").filter(has_text="Flagging")
+    assert "Flagging in progress" in status.inner_text()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "/progress/" in r.url else None)
+    page.wait_for_timeout(1500)
+    assert requests, "the page does not poll while flagging is in progress"
+
+    flag_evidence(evidence_id=evidence.pk)
+    page.locator("#progress-flags li", has_text="EXP-2020-00123").wait_for(timeout=5_000)
+    assert "Flagging done" in status.inner_text() and "1 flag raised." in status.inner_text()
+    settled = len(requests)
+    page.wait_for_timeout(2000)
+    assert len(requests) == settled, "polling goes on after flagging is done"
