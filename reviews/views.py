@@ -319,6 +319,7 @@ def evidence_record(request, code):
             "destination": destination, "evidence_form": EvidenceForm(),
             "recorded": _progress_context(evidence.pk),
             "saved_message": _("Evidence saved."),
+            "focus_progress": True,
         })
     messages.success(request, _("Evidence saved."))
     return redirect(reverse("destination-detail", args=[destination.pk]) + f"?recorded={evidence.pk}#progress")

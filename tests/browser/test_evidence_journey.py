@@ -37,6 +37,8 @@ def test_official_records_evidence_and_clears_a_flag(live_server, page, official
     progress = page.locator("#progress")
     progress.wait_for()
     assert page.url == url_before
+    # focus follows the new content
+    assert page.evaluate("document.activeElement.closest('#progress') !== null")
     flags = page.locator("#progress .flag-list > li")
     flags.first.wait_for(timeout=20_000)
     assert flags.count() == 2
