@@ -256,12 +256,15 @@ def escalate_flags(*, flag_ids, note, resolved_by, review=None, title=""):
     open one new review per destination among them, titled ``title``.
     All in one transaction.
     """
-    from .models import ReviewStatus
+    from .models import ReviewCase, ReviewStatus
 
-    if review is not None and review.status != ReviewStatus.OPEN:
-        raise TransitionNotAllowed(_("This review is no longer open; choose another or open a new one."))
     with transaction.atomic():
         if review is not None:
+            # Locked so that a recommendation submitted meanwhile cannot miss these flags.
+            review = ReviewCase.objects.select_for_update().get(pk=review.pk)
+            if review.status != ReviewStatus.OPEN:
+                raise TransitionNotAllowed(
+                    _("This review is no longer open; choose another or open a new one."))
             other = Flag.objects.filter(pk__in=flag_ids).exclude(destination_id=review.destination_id)
             if other.exists():
                 raise InvalidInput({"review": [
