@@ -1,5 +1,3 @@
-import datetime as dt
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -101,8 +99,10 @@ class EvidenceForm(forms.Form):
         self.fields["diverted_to"].choices = [("", _("Not known"))] + list(countries)
 
     def clean_observed_on(self):
+        from permits.services import today
+
         day = self.cleaned_data["observed_on"]
-        if day > dt.date.today() + dt.timedelta(days=1):
+        if day > today():
             raise forms.ValidationError(_("Must not be in the future."))
         return day
 
@@ -202,3 +202,11 @@ class DecisionForm(forms.Form):
     effective_on = forms.DateField(label=_("Effective on"), required=False,
                                    help_text=_("Format: YYYY-MM-DD; today if left empty"),
                                    widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_effective_on(self):
+        from permits.services import today
+
+        day = self.cleaned_data["effective_on"]
+        if day and day > today():
+            raise forms.ValidationError(_("Must not be after today."))
+        return day
