@@ -97,13 +97,15 @@ def permit_search(request):
     })
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters that make a spreadsheet read a cell as a formula (with their full-width forms,
+# which some spreadsheets also accept), looked for after any leading blanks.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def csv_cell(value):
-    """A spreadsheet would run a cell starting with = + - @ as a formula: make it text."""
+    """Text that a spreadsheet would run as a formula is made inert with a leading apostrophe."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text.startswith(FORMULA_STARTS) or text.lstrip(" \u00a0").startswith(FORMULA_STARTS):
         return "'" + text
     return text
 

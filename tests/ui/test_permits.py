@@ -59,7 +59,8 @@ def test_search_paginates(db, client_for):
 @pytest.mark.parametrize("value, expected", [
     ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
     ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("Baykar", "Baykar"), (None, ""), (7, "7"),
+    ("  =1+1", "'  =1+1"), ("＝1+1", "'＝1+1"), ("\n=1", "'\n=1"),
+    ("Baykar", "Baykar"), ("2-15.a", "2-15.a"), (None, ""), (7, "7"),
 ])
 def test_csv_cells_are_never_formulas(value, expected):
     assert csv_cell(value) == expected
