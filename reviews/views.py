@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 
 from permits.forms import AssuranceComplianceForm, StatusAsOfForm
 from permits.models import Destination
-from permits.roles import DECISION_MAKER, OFFICIAL
+from permits.roles import DECISION_MAKER, OFFICIAL, has_role
 from permits.selectors import NotStarted, measures_in_force, status_as_of
-from permits.services import DomainError, InvalidInput, TransitionNotAllowed
+from permits.services import DomainError, InvalidInput, TransitionNotAllowed, today
 from permits.views import PAGE_SIZE, READ_ROLES, role_required, safe_next
 
 from . import selectors, services
@@ -32,7 +32,7 @@ from .forms import (
     RecommendationForm,
     ResolveForm,
 )
-from .models import Flag, FlagStatus, ReviewCase, ReviewStatus
+from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
 
 
 def _error_text(exc):
@@ -52,8 +52,6 @@ def home(request):
 
 @role_required(*READ_ROLES)
 def dashboard(request):
-    from permits.roles import has_role
-
     data = selectors.dashboard(
         request.user,
         is_official=has_role(request.user, OFFICIAL),
@@ -105,6 +103,14 @@ def _resolve(request, flag_ids, form):
     return None, reviews
 
 
+def _form_errors_to_messages(request, form, prefix=""):
+    """The forms post from pages that list many flags: report errors as messages, naming the field."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{prefix}{label}: {error}" if label else f"{prefix}{error}")
+
+
 def _report(request, count, reviews):
     if reviews:
         for review in reviews:
@@ -122,9 +128,7 @@ def flags_resolve(request):
     form = BulkResolveForm(request.POST, reviews=reviews)
     target = safe_next(request, reverse("flag-queue"))
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, error)
+        _form_errors_to_messages(request, form)
         return redirect(target)
     try:
         cleared, touched = _resolve(request, form.cleaned_data["flag"], form)
@@ -149,9 +153,7 @@ def flag_resolve(request, pk):
     form = ResolveForm(request.POST, reviews=reviews, prefix=f"flag{pk}")
     target = safe_next(request, reverse("permit-detail", args=[flag.permit.number]))
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, _("Flag #%(id)s: %(error)s") % {"id": pk, "error": error})
+        _form_errors_to_messages(request, form, prefix=_("Flag #%(id)s: ") % {"id": pk})
         return redirect(target)
     try:
         cleared, touched = _resolve(request, [pk], form)
@@ -186,7 +188,7 @@ def permit_detail(request, number):
                     "day": permit.starts_on.isoformat()}
         else:
             as_of_error = _("Enter a date as YYYY-MM-DD.")
-    current = status_as_of(permit, decisions=decisions) if permit.starts_on <= _today() else None
+    current = status_as_of(permit, decisions=decisions) if permit.starts_on <= today() else None
     open_flags = [f for f in permit.flags.all() if f.status == FlagStatus.OPEN]
     for f in open_flags:
         f.form_prefix = f"flag{f.pk}"
@@ -207,12 +209,6 @@ def permit_detail(request, number):
         "open_reviews": list(selectors.open_reviews([permit.destination_id])) if open_flags else [],
         "assurance_forms": assurance_forms,
     }, status=400 if as_of_form.is_bound and not as_of_form.is_valid() else 200)
-
-
-def _today():
-    from permits.services import today
-
-    return today()
 
 
 # --- Destinations -------------------------------------------------------------
@@ -275,8 +271,6 @@ PROGRESS_FLAGS = 50
 
 
 def _progress_context(evidence_id, destination=None):
-    from .models import DiversionEvidence
-
     evidence = DiversionEvidence.objects.filter(pk=evidence_id).first()
     if evidence is None or (destination is not None and evidence.destination_id != destination.pk):
         return None
