@@ -8,3 +8,17 @@ document.addEventListener("htmx:afterSettle", function () {
     target.focus();
   }
 });
+
+// "Select all" in the flag queue: a convenience that exists only where JavaScript runs.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-select-all]").forEach(function (box) {
+    var name = box.getAttribute("data-select-all");
+    var form = box.form;
+    box.closest("[hidden]") && box.closest("[hidden]").removeAttribute("hidden");
+    box.addEventListener("change", function () {
+      form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (other) {
+        other.checked = box.checked;
+      });
+    });
+  });
+});

@@ -20,9 +20,9 @@ def test_escalate_review_recommend_and_decide(live_server, page, official, decis
 
     sign_in(page, live_server, official)
     page.get_by_role("link", name="Flags", exact=True).click()
-    page.get_by_label("Select flag", exact=False).first.wait_for()
-    for box in page.get_by_label("Select flag", exact=False).all():
-        box.check()
+    page.get_by_label("Select all flags on this page").check()
+    boxes = page.get_by_label("Select flag", exact=False).all()
+    assert len(boxes) == 2 and all(box.is_checked() for box in boxes)
     page.get_by_label("Escalate to a review").check()
     page.get_by_label("Note").fill("Credible evidence of use in Nagorno-Karabakh.")
     page.get_by_label("Title of a new review").fill("Review of MX-15D permits to Turkey")
