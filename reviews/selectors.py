@@ -54,7 +54,7 @@ def open_reviews(destination_codes=None):
     return reviews.order_by("-opened_at", "-id")
 
 
-def dashboard(user, *, is_official, is_decision_maker):
+def dashboard(*, is_official, is_decision_maker):
     since = timezone.now() - dt.timedelta(days=30)
     open_by_destination = list(
         Flag.objects.filter(status=FlagStatus.OPEN)

@@ -53,7 +53,6 @@ def home(request):
 @role_required(*READ_ROLES)
 def dashboard(request):
     data = selectors.dashboard(
-        request.user,
         is_official=has_role(request.user, OFFICIAL),
         is_decision_maker=has_role(request.user, DECISION_MAKER),
     )
