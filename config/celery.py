@@ -19,5 +19,7 @@ app.conf.beat_schedule = {
     "reconcile-flagging-every-minute": {
         "task": "reviews.tasks.reconcile_flagging",
         "schedule": 60.0,
+        # While no worker runs, beat keeps sending: stale runs are dropped.
+        "options": {"expires": 55},
     },
 }
