@@ -69,6 +69,21 @@ def own_redis():
     server.stop()
 
 
+def reset_connections(app):
+    """Forget pooled connections (and remote control's producers) to the previous broker.
+
+    (Not ``app.close()``: that also unregisters the app, and shared tasks
+    would then bind to a default app.)
+    """
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    app.control.mailbox.__dict__.pop("producer_pool", None)
+
+
 @pytest.fixture
 def broker(own_redis, transactional_db):
     """Point this process's Celery app at ``own_redis``; tasks are really queued."""
@@ -76,12 +91,12 @@ def broker(own_redis, transactional_db):
     from reviews import services
 
     previous = (app.conf.broker_url, app.conf.task_always_eager)
-    app.close()  # drop pooled connections to any other broker
+    reset_connections(app)
     app.conf.broker_url = own_redis.url
     app.conf.task_always_eager = False
     services.reset_broker_backoff()
     yield own_redis
-    app.close()
+    reset_connections(app)
     app.conf.broker_url, app.conf.task_always_eager = previous
     services.reset_broker_backoff()
 
@@ -140,4 +155,3 @@ def start_worker(broker, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
-    app.close()
