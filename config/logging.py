@@ -38,15 +38,18 @@ def clean_request_id(value):
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record):
-        record.request_id = request_id_var.get()
+        # Django logs a failed response after the middleware has returned; the
+        # request it passes along still knows its id.
+        request = record.__dict__.get("request")
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
 
 
 class RedactFilter(logging.Filter):
-    """Drop objects that carry personal data or secrets before formatting."""
+    """Keep only the method and path of a request; blank extras named like secrets."""
 
     def filter(self, record):
-        request = record.__dict__.pop("request", None)
+        request = record.__dict__.get("request")  # left out of the output by json_formatter
         if request is not None and not hasattr(record, "http_method"):
             record.http_method = getattr(request, "method", None)
             record.http_path = getattr(request, "path", None)  # path only, never the query
@@ -56,29 +59,35 @@ class RedactFilter(logging.Filter):
         return True
 
 
+def json_formatter():
+    from pythonjsonlogger.core import RESERVED_ATTRS
+    from pythonjsonlogger.json import JsonFormatter
+
+    # "time" is ISO 8601 in UTC, whatever TIME_ZONE says. The request object
+    # Django attaches is never written out (query string, headers, cookies).
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+        reserved_attrs=[*RESERVED_ATTRS, "request"],
+    )
+
+
+class JsonHandler(logging.StreamHandler):
+    """A stream handler (stderr by default) writing one redacted JSON object per record."""
+
+    def __init__(self, stream=None):
+        super().__init__(stream)
+        self.setFormatter(json_formatter())
+        self.addFilter(RequestIdFilter())
+        self.addFilter(RedactFilter())
+
+
 def logging_config(*, level="INFO"):
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {
-            "request_id": {"()": "config.logging.RequestIdFilter"},
-            "redact": {"()": "config.logging.RedactFilter"},
-        },
-        "formatters": {
-            "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-                "timestamp": False,
-            },
-        },
-        "handlers": {
-            "console": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "filters": ["request_id", "redact"],
-            },
-        },
+        "handlers": {"console": {"class": "config.logging.JsonHandler"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # Django's own handlers would print a second, unstructured copy.

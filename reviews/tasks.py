@@ -28,7 +28,9 @@ def flag_evidence_task(evidence_id):
     The work is one transaction: a worker killed half-way writes nothing, and
     the redelivered message (or reconciliation) does it all again.
     """
-    return services.flag_evidence(evidence_id=evidence_id)
+    raised = services.flag_evidence(evidence_id=evidence_id)
+    logger.info("flagging of evidence %s finished: %d flags raised", evidence_id, raised)
+    return raised
 
 
 @shared_task(
