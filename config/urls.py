@@ -8,5 +8,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/2fa/", twofactor.two_factor, name="two_factor"),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from . import ledger
+from . import ledger, notifications
 from .matching import entry_q, is_valid_pattern
 from .models import (
     PERMIT_NUMBER_RE,
@@ -183,6 +183,9 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
         )
     for move in moves:
         move.permit.status = to_status
+    # --- Exporter notices (issue 5): owed in this transaction, e-mailed after commit.
+    notifications.enqueue_after_commit(notifications.record_owed_notices(decisions))
+    # --- end exporter notices
     return decisions
 
 

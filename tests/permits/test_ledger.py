@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from permits import ledger, services
 from permits.models import Decision, Destination
@@ -24,7 +25,7 @@ def test_single_and_batch_decisions_form_one_chain(decision_maker):
     permits = [PermitFactory() for _ in range(3)]
     services.record_decision(permit=permits[0], kind="suspend", reason="r", decided_by=decision_maker)
     services.record_blanket_decision(destination=Destination.objects.get(code="TR"), kind="cancel",
-                                     reason="r", effective_on=dt.date.today(), decided_by=decision_maker)
+                                     reason="r", effective_on=timezone.localdate(), decided_by=decision_maker)
     decisions = list(Decision.objects.select_related("permit").order_by("id"))
     assert len(decisions) == 7
     previous = ledger.GENESIS_HASH

@@ -1,0 +1,52 @@
+"""Who the admin admits: decision makers and auditors by group, whatever is_staff says."""
+
+import pytest
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("role, status", [
+    ("decision_maker", 200), ("auditor", 200), ("official", 403), ("reader", 403),
+])
+def test_admin_index_by_role(client, make_user, role, status):
+    user = make_user(role, is_staff=False)
+    client.force_login(user)
+    assert client.get("/admin/").status_code == status
+
+
+def test_staff_flag_alone_does_not_admit(client, make_user):
+    client.force_login(make_user("official", is_staff=True))
+    assert client.get("/admin/").status_code == 403
+
+
+def test_superuser_admitted(client, make_user):
+    client.force_login(make_user(None, is_superuser=True, is_staff=False))
+    assert client.get("/admin/").status_code == 200
+
+
+def test_anonymous_sent_to_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/")
+
+
+def test_login_form_admits_decision_maker_without_staff_flag(client, make_user):
+    make_user("decision_maker", username="dm", is_staff=False)
+    response = client.post("/admin/login/?next=/admin/", {"username": "dm", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_login_form_refuses_official(client, make_user):
+    make_user("official", username="off", is_staff=True)
+    response = client.post("/admin/login/?next=/admin/", {"username": "off", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "no access to the administration" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_not_admitted_user_can_still_reach_login_page(client, official):
+    client.force_login(official)
+    assert client.get("/admin/login/").status_code == 200
