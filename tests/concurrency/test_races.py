@@ -68,23 +68,22 @@ def test_twenty_suspensions_of_one_permit_one_wins(minister):
 
 
 def test_different_decisions_on_one_permit_one_wins(minister):
-    """suspend and cancel are both allowed from active; only the first may apply."""
-    permit = PermitFactory()
-    other = PermitFactory()
+    """issue and deny are both allowed from pending, and neither after the other."""
+    permit = PermitFactory(status="pending")
+    other = PermitFactory(status="pending")
 
     def decide(kind):
         return lambda: permit_services.record_decision(
             permit=Permit.objects.get(pk=permit.pk), kind=kind, reason="Review", decided_by=minister
         )
 
-    outcomes = race(*[decide("suspend")] * 6, *[decide("cancel")] * 6)
+    outcomes = race(*[decide("issue")] * 6, *[decide("deny")] * 6)
     assert outcomes.count("ok") == 1
     assert outcomes.count("TransitionNotAllowed") == 11
-    kinds = list(permit.decisions.values_list("kind", flat=True))
-    assert kinds[0] == "issue" and len(kinds) == 2
+    (kind,) = permit.decisions.values_list("kind", flat=True)
     permit.refresh_from_db()
-    assert permit.status == {"suspend": "suspended", "cancel": "cancelled"}[kinds[1]]
-    assert list(other.decisions.values_list("kind", flat=True)) == ["issue"]
+    assert permit.status == {"issue": "active", "deny": "denied"}[kind]
+    assert not other.decisions.exists()
     assert broken_links() == []
 
 
