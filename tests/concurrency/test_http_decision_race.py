@@ -51,14 +51,39 @@ def _post(url, token, body):
         return exc.code, exc.read()
 
 
-def test_fifty_concurrent_decisions_on_one_permit(live_server):
+@pytest.fixture
+def wide_live_server(transactional_db):
+    """Django's live server with a listen backlog for 50 simultaneous connections.
+
+    (The stock one queues 10; the kernel resets the rest before Django sees them.)
+    """
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    class WideServer(ThreadedWSGIServer):
+        request_queue_size = 4 * REQUESTS
+
+    class WideServerThread(LiveServerThread):
+        server_class = WideServer
+
+    thread = WideServerThread("localhost", _StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait(30)
+    if thread.error:
+        raise thread.error
+    yield f"http://localhost:{thread.port}"
+    thread.terminate()
+
+
+def test_fifty_concurrent_decisions_on_one_permit(wide_live_server):
     from knox.models import AuthToken
 
     permit = PermitFactory()
     minister = UserFactory(role="decision_maker", username="minister")
     # One token per client, as separate systems would hold (and per-token throttling allows).
     tokens = [AuthToken.objects.create(minister)[1] for _ in range(REQUESTS)]
-    url = f"{live_server.url}/api/v1/permits/{permit.number}/decisions/"
+    url = f"{wide_live_server}/api/v1/permits/{permit.number}/decisions/"
     body = {"kind": "suspend", "reason": "Credible evidence of diversion", "authority": "EIPA s.10(1)"}
 
     barrier = threading.Barrier(REQUESTS)
