@@ -72,11 +72,10 @@ def own_redis():
 def reset_connections(app):
     """Forget pooled connections (and remote control's producers) to the previous broker.
 
-    (Not ``app.close()``: that also unregisters the app, and shared tasks
-    would then bind to a default app.)
+    Only references are dropped: the pools themselves are kombu's process-wide
+    ones, shared with anything else that talks to the same broker, so closing
+    them would break it. (Nor ``app.close()``: that also unregisters the app.)
     """
-    if app._pool is not None:
-        app._pool.force_close_all()
     app._pool = None
     amqp = app.__dict__.get("amqp")
     if amqp is not None:
