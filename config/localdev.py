@@ -112,8 +112,14 @@ class Supervisor:
 
     def spawn(self, cmd, **kwargs):
         self.check()
-        child = subprocess.Popen(cmd, cwd=ROOT, **kwargs)
-        self.children.append(child)
+        deferring, self._deferring = self._deferring, True
+        try:
+            child = subprocess.Popen(cmd, cwd=ROOT, **kwargs)
+            self.children.append(child)
+        finally:
+            self._deferring = deferring
+        if self.signum is not None:  # arrived while the child was being started
+            child.send_signal(self.signum)
         return child
 
     def wait(self, child):
@@ -402,9 +408,13 @@ def cmd_test(args, env, supervisor):
     return code
 
 
-def cmd_bench(args, env, supervisor):
+def check_bench():
     if not (ROOT / "bench" / "run.py").exists():
         raise LauncherError("bench/run.py does not exist in this checkout")
+
+
+def cmd_bench(args, env, supervisor):
+    check_bench()
     return supervisor.run([sys.executable, "bench/run.py", *args], env=env)
 
 
@@ -432,8 +442,13 @@ def main(argv=None, environ=None):
     supervisor.install()
     try:
         is_ci(env)
+        # Refuse what cannot work before a database is started for it.
         if name == "run":
             run_port(args)
+        elif name == "bench":
+            check_bench()
+        elif name == "exec" and not args:
+            raise LauncherError("usage: python -m config.localdev exec CMD [ARGS]")
         if name != "test":
             ensure_secret_key(env, data_dir)
         with database(env, data_dir, supervisor):

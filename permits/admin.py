@@ -124,6 +124,12 @@ class BlanketDecisionForm(DecisionForm):
         return pattern or None
 
 
+def default_authority(kind):
+    # Issuing and refusing a permit rest on s.7; amending, suspending, cancelling
+    # and reinstating one on s.10(1).
+    return services.ISSUE_AUTHORITY if kind in (K.ISSUE, K.DENY) else services.DEFAULT_AUTHORITY
+
+
 def _ids(text, cast):
     values = []
     for part in (text or "").split(","):
@@ -172,9 +178,11 @@ class DecisionConfirmation:
     def start(self, request, queryset, kind):
         """From the changelist action: show the confirmation for the selection."""
         self.check(request, kind)
-        ids = list(queryset.values_list("pk", flat=True))
+        return self.first_page(request, kind, list(queryset.values_list("pk", flat=True)))
+
+    def first_page(self, request, kind, ids):
         form = self.form_class(initial={
-            "ids": _id_list(ids), "authority": services.DEFAULT_AUTHORITY,
+            "ids": _id_list(ids), "authority": default_authority(kind),
             "effective_on": services.today(),
         })
         return self.render(request, kind, ids, form, effective_on=services.today(), data={})
@@ -183,12 +191,7 @@ class DecisionConfirmation:
         """The action URL: GET ?ids=... shows the page; POST previews again or records."""
         self.check(request, kind)
         if request.method == "GET":
-            ids = _ids(request.GET.get("ids"), self.cast)
-            form = self.form_class(initial={
-                "ids": _id_list(ids), "authority": services.DEFAULT_AUTHORITY,
-                "effective_on": services.today(),
-            })
-            return self.render(request, kind, ids, form, effective_on=services.today(), data={})
+            return self.first_page(request, kind, _ids(request.GET.get("ids"), self.cast))
         if request.method != "POST":
             raise Http404
         form = self.form_class(request.POST)
@@ -219,11 +222,13 @@ class DecisionConfirmation:
         admin_ = self.model_admin
         selected = self.selected(ids)
         moves, skipped, extra = self.preview(selected, kind, {**data, "effective_on": effective_on})
-        form.data = form.data.copy() if form.is_bound else form.data
+        # The page records what it showed; confirming checks it is still so.
+        expected = _id_list(p.pk for p in moves)
         if form.is_bound:
-            form.data["expected"] = _id_list(p.pk for p in moves)
+            form.data = form.data.copy()
+            form.data["expected"] = expected
         else:
-            form.initial["expected"] = _id_list(p.pk for p in moves)
+            form.initial["expected"] = expected
         _from, to_status = services.TRANSITIONS[kind]
         context = {
             **admin_.admin_site.each_context(request),
@@ -651,20 +656,82 @@ class ExporterNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("decision",)
 
 
+class EventUserFilter(admin.SimpleListFilter):
+    title = _("user")
+    parameter_name = "user"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(
+            Q(is_superuser=True) | Q(groups__name__in=("official", "decision_maker", "auditor", "reader"))
+        ).distinct().order_by("username")[:200]
+        return [("none", _("No user (system, shell)"))] + [(str(u.pk), u.username) for u in users]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(user__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(user=int(value))
+        return queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(EventsAdmin):
     """Every recorded change, across the tracked tables, with its request context."""
 
     change_list_template = "admin/change_list.html"
-    list_display = ("pgh_created_at", "pgh_obj_model", "pgh_obj_id", "pgh_label", "username",
-                    "url", "request_id", "pgh_diff")
+    list_display = ("when", "table", "pgh_obj_id", "action", "who", "request", "changes")
     search_fields = ()
+    list_per_page = 100
 
     def get_list_display(self, request):
         return self.list_display
 
     def get_list_filter(self, request):
-        return [LabelFilter, EventModelFilter]
+        return [LabelFilter, EventModelFilter, EventUserFilter]
+
+    @admin.display(description=_("when"), ordering="pgh_created_at")
+    def when(self, obj):
+        return obj.pgh_created_at
+
+    @admin.display(description=_("table"))
+    def table(self, obj):
+        return obj.pgh_obj_model
+
+    @admin.display(description=_("action"))
+    def action(self, obj):
+        return audit.ACTION_LABELS.get(obj.pgh_label, obj.pgh_label)
+
+    @admin.display(description=_("who"))
+    def who(self, obj):
+        if obj.username:
+            return obj.username
+        return _("anonymous") if obj.url else _("system (no request)")
+
+    @admin.display(description=_("request"))
+    def request(self, obj):
+        if not obj.url:
+            return "—"
+        return format_html("{} <code>{}</code><br><small>{}</small>", obj.method or "", obj.url,
+                           obj.request_id or "")
+
+    @admin.display(description=_("before → after"))
+    def changes(self, obj):
+        if obj.pgh_label == "insert":
+            pairs = [(k, None, v) for k, v in sorted((obj.pgh_data or {}).items())]
+        elif obj.pgh_label == "delete":
+            pairs = [(k, v, None) for k, v in sorted((obj.pgh_data or {}).items())]
+        else:
+            pairs = [(k, v[0], v[1]) for k, v in sorted((obj.pgh_diff or {}).items())]
+        pairs = [p for p in pairs if p[0] not in ("updated_at",)]
+        if not pairs:
+            return "—"
+        return format_html_join(
+            "", "<div><b>{}</b>: {} → {}</div>",
+            ((k, "—" if b is None else b, "—" if a is None else a) for k, b, a in pairs[:12]),
+        )
 
     def get_queryset(self, request):
         queryset = AuditEvent.objects.order_by("-pgh_created_at", "-pgh_id")

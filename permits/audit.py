@@ -15,7 +15,7 @@ from django.apps import apps
 from .models import AuditEvent
 
 # Columns that only mirror the event's own time or the row's key.
-_NOISE = frozenset({"id", "created_at", "updated_at", "recorded_at"})
+_NOISE = frozenset({"id", "created_at", "updated_at", "recorded_at", "hash", "previous_hash"})
 
 ACTION_LABELS = {
     "insert": "created",

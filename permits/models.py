@@ -302,6 +302,8 @@ pgtrigger.register(
     pgtrigger.Protect(name="decision_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
 )(Decision)
 
+# A decision's row is its own record; its event adds the request it came from.
+audited(model_name="DecisionEvent")(Decision)
 # The counters are bookkeeping kept by the flag services; the flags themselves are audited.
 audited(model_name="DestinationEvent", exclude=["open_flags"])(Destination)
 audited(model_name="DestinationMeasureEvent")(DestinationMeasure)

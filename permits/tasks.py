@@ -1,6 +1,11 @@
-from celery import shared_task
+import logging
 
-from . import services
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import mail_admins, send_mail
+
+from . import ledger, notifications, services
 
 
 @shared_task(name="permits.tasks.expire_permits")
@@ -11,14 +16,6 @@ def expire_permits():
 
 
 # --- Exporter notices and the ledger check (issue 5) -------------------------
-
-import logging  # noqa: E402
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.mail import mail_admins, send_mail  # noqa: E402
-from django.conf import settings  # noqa: E402
-
-from . import ledger, notifications  # noqa: E402
 
 logger = logging.getLogger("permits.ledger")
 

@@ -184,6 +184,9 @@ class ReviewCase(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The decision maker's reasons; for a lifecycle decision they are also on
+    # each Decision row of ``decision_batch``, for "no action" only here.
+    decision_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -1,17 +1,18 @@
 """Admin permissions of the roles that the admin site admits.
 
-- auditor: view everything (the register, the reviews, the audit trail, users and groups).
-- decision_maker: view the register and the reviews; maintain destination measures
+- auditor: view everything of the register, the audit trail, users and groups.
+- decision_maker: view the register; maintain destination measures
   (the destination form must be savable for its measures inline; its own fields are
   read-only in the admin).
 Model permissions are created here rather than waiting for post_migrate, so the
-grant does not depend on a second ``migrate``.
+grant does not depend on a second ``migrate``. The reviews app grants its own
+models in reviews/0003_audit_b_role_permissions.
 """
 
 from django.db import migrations
 
-AUDIT_APPS = ("permits", "reviews", "auth", "pghistory")
-REGISTER_APPS = ("permits", "reviews")
+AUDIT_APPS = ("permits", "auth", "pghistory")
+REGISTER_APPS = ("permits",)
 DECISION_MAKER_EXTRA = ("change_destination", "add_destinationmeasure", "change_destinationmeasure")
 
 
@@ -46,7 +47,6 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("permits", "0003_audit_trail"),
-        ("reviews", "0002_audit_trail"),
         ("pghistory", "0007_auto_20250421_0444"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

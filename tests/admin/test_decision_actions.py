@@ -59,6 +59,12 @@ def test_confirm_records_one_batch(login, decision_maker, three_active, one_pend
     assert Permit.objects.get(number="EXP-ADM-PEND").status == "pending"
 
 
+def test_issue_defaults_to_the_issuing_authority(login, decision_maker, one_pending):
+    page = _action(login(decision_maker), "issue_selected", [one_pending])
+    assert page.context["form"]["authority"].value() == "EIPA s.7(1)"
+    assert [p.number for p in page.context["moves"]] == ["EXP-ADM-PEND"]
+
+
 def test_reason_is_required(login, decision_maker, three_active):
     client = login(decision_maker)
     page = _action(client, "suspend_selected", three_active)

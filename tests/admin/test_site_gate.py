@@ -54,3 +54,22 @@ def test_login_form_refuses_official(client, make_user):
 def test_not_admitted_user_can_still_reach_login_page(client, official):
     client.force_login(official)
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_auditor_reads_users_and_groups_without_changing_them(client, auditor, official):
+    client.force_login(auditor)
+    index = client.get("/admin/").content.decode()
+    assert "Audit trail" in index and "Decisions" in index
+    assert client.get("/admin/auth/user/").status_code == 200
+    assert client.get(f"/admin/auth/user/{official.pk}/change/").status_code == 200
+    response = client.post(f"/admin/auth/user/{official.pk}/change/", {"username": "renamed"})
+    assert response.status_code == 403
+    official.refresh_from_db()
+    assert official.username == "official"
+
+
+def test_decision_maker_does_not_see_the_audit_trail_or_users(client, decision_maker):
+    client.force_login(decision_maker)
+    index = client.get("/admin/").content.decode()
+    assert "Decisions" in index and "Audit trail" not in index
+    assert client.get("/admin/auth/user/").status_code == 403

@@ -65,11 +65,23 @@ def test_decision_in_the_admin_records_the_status_change(client, decision_maker)
     assert event.pgh_context["username"] == "minister"
     assert event.pgh_context["url"] == "/admin/permits/permit/decide/suspend/"
     assert _diff(PermitEvent, event.pgh_id)["status"] == ["active", "suspended"]
+    # The decision row itself is tied to the request it came from.
+    from permits.models import DecisionEvent
+
+    recorded = DecisionEvent.objects.get(permit=permit, kind="suspend", pgh_label="insert")
+    assert recorded.pgh_context["username"] == "minister"
+    assert recorded.pgh_context["request_id"] == event.pgh_context["request_id"]
+    history = audit.permit_history(permit)
+    assert any(e.model == "decision" and e.action == "insert" and e.username == "minister" for e in history)
 
 
-@pytest.mark.django_db
 @pytest.mark.urls("tests.audit.api_urls")
-def test_change_through_an_api_request_is_attributed(client, official):
+@pytest.mark.parametrize("autocommit", [
+    pytest.param(False, marks=pytest.mark.django_db),
+    # As in production: no surrounding test transaction, each statement commits.
+    pytest.param(True, marks=pytest.mark.django_db(transaction=True)),
+])
+def test_change_through_an_api_request_is_attributed(client, official, autocommit):
     """DRF authenticates the token inside the view; the event still names the user."""
     from knox.models import AuthToken
 
@@ -184,6 +196,9 @@ def test_auditor_reads_the_trail_in_the_admin(client, auditor, decision_maker, o
     detail = client.get(f"/admin/permits/auditevent/permits.PermitEvent:{event.pgh_id}/change/")
     assert detail.status_code == 200
     assert client.get("/admin/permits/auditevent/?event_model=permits.permitevent").status_code == 200
+    assert client.get("/admin/permits/auditevent/?user=none").context["cl"].result_count >= 2
+    assert client.get(f"/admin/permits/auditevent/?user={decision_maker.pk}").context["cl"].result_count == 0
+    assert "EXP-AUD-TRAIL" in listing.content.decode()
     assert client.get("/admin/permits/auditevent/nonsense:1/change/").status_code in (302, 404)
     client.force_login(decision_maker)
     assert client.get("/admin/permits/auditevent/").status_code == 403
