@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from permits.forms import AssuranceComplianceForm, StatusAsOfForm
 from permits.models import Destination
-from permits.roles import DECISION_MAKER, OFFICIAL, has_role
+from permits.audit import permit_history
+from permits.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
 from permits.selectors import NotStarted, measures_in_force, status_as_of
 from permits.services import DomainError, InvalidInput, TransitionNotAllowed, today
 from permits.views import PAGE_SIZE, READ_ROLES, role_required, safe_next
@@ -207,6 +208,8 @@ def permit_detail(request, number):
         "open_flags": open_flags,
         "open_reviews": list(selectors.open_reviews([permit.destination_id])) if open_flags else [],
         "assurance_forms": assurance_forms,
+        # Auditors (and superusers) read the permit's audit trail here too.
+        "history": permit_history(permit) if has_role(request.user, AUDITOR) else None,
     }, status=400 if as_of_form.is_bound and not as_of_form.is_valid() else 200)
 
 

@@ -145,3 +145,15 @@ def test_flags_counted_on_search(scenario, client_for):
     html = client_for("reader").get("/permits/?q=EXP-2020-00123").content.decode()
     assert Flag.objects.filter(permit__number="EXP-2020-00123").count() == 1
     assert '<td class="num">1</td>' in html
+
+
+def test_auditors_read_the_permit_history_on_the_dossier(scenario, client_for, official):
+    from permits import services
+
+    services.update_assurance(assurance=scenario["assurance"], compliance="breached", notes="Seen in AZ")
+    url = f"/permits/{scenario['a'].number}/"
+    page = client_for("auditor").get(url).content.decode()
+    assert 'id="audit-history-title"' in page
+    assert "breached" in page
+    page = client_for("official", username="another-official").get(url).content.decode()
+    assert 'id="audit-history-title"' not in page
