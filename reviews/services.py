@@ -1,6 +1,7 @@
 """Writes for the work on the register: evidence, flags, reviews."""
 
 import logging
+import time
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -53,17 +54,46 @@ def record_evidence(*, destination, recorded_by=None, **fields):
     return evidence
 
 
+# While the broker is known to be down, publishing is skipped for a while:
+# every request would otherwise wait for the connection to time out, and the
+# reconciliation job flags whatever was not queued.
+BROKER_BACKOFF_SECONDS = 30
+_broker_down_until = 0.0
+
+
+def reset_broker_backoff():
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 def queue_flagging(evidence_id):
-    """Ring the broker's doorbell; the database already holds the work."""
+    """Ring the broker's doorbell; the database already holds the work.
+
+    Returns True when the task was queued. Never raises: the evidence is saved
+    whatever happens here.
+    """
+    global _broker_down_until
+    from kombu.exceptions import OperationalError as BrokerError
+
     from .tasks import flag_evidence_task
 
+    if time.monotonic() < _broker_down_until:
+        logger.info("broker marked down: flagging of evidence %s left to reconciliation", evidence_id)
+        return False
     try:
         flag_evidence_task.apply_async(args=[evidence_id], retry=True)
-    except Exception:  # the broker is down: reconciliation will do it
-        logger.warning("could not queue flagging of evidence %s; reconciliation will", evidence_id,
-                       exc_info=True)
+    except BrokerError:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning("broker unreachable: flagging of evidence %s left to reconciliation", evidence_id)
+        return False
+    except Exception:
+        logger.exception("could not queue flagging of evidence %s; reconciliation will", evidence_id)
+        return False
+    return True
 
 
+# Built once from constant SQL (the entry-matching expression); every value
+# is a bound parameter (hence the nosec below).
 _FLAG_SQL = """
 WITH ev AS (
     SELECT id, destination_id, title, control_entries,
@@ -107,7 +137,7 @@ bumped AS (
     RETURNING p.id
 )
 SELECT count(*) FROM bumped
-""".format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))
+""".format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))  # nosec B608
 
 
 def flag_evidence(*, evidence_id):
