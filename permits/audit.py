@@ -11,6 +11,7 @@ apps built on top of ``permits``.
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
 
@@ -18,10 +19,10 @@ from .models import AuditEvent
 _NOISE = frozenset({"id", "created_at", "updated_at", "recorded_at", "hash", "previous_hash"})
 
 ACTION_LABELS = {
-    "insert": "created",
-    "update": "changed",
-    "delete": "deleted",
-    "password_change": "password changed",
+    "insert": _("created"),
+    "update": _("changed"),
+    "delete": _("deleted"),
+    "password_change": _("password changed"),
 }
 
 

@@ -36,11 +36,11 @@ def record_evidence(*, destination, recorded_by=None, **fields):
     """
     unknown = set(fields) - set(EVIDENCE_FIELDS)
     if unknown:
-        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
+        raise InvalidInput({name: [_("Unknown field.")] for name in sorted(unknown)})
     entries = [e.strip() for e in fields.get("control_entries") or []]
     bad = [e for e in entries if not is_valid_pattern(e)]
     if bad:
-        raise InvalidInput({"control_entries": [f"Not a control-list entry: {e!r}." for e in bad]})
+        raise InvalidInput({"control_entries": [_("Not a control-list entry: %(entry)s.") % {"entry": repr(e)} for e in bad]})
     fields["control_entries"] = entries
     fields["end_users"] = [" ".join(u.split()) for u in fields.get("end_users") or [] if u.strip()]
     evidence = DiversionEvidence(destination=destination, recorded_by=recorded_by, **fields)
@@ -192,9 +192,9 @@ def resolve_flags(*, flag_ids, resolution, note, resolved_by, all_or_nothing=Fal
     """Resolve several open flags at once; returns the flags this call resolved."""
     errors = {}
     if resolution not in (FlagStatus.CLEARED, FlagStatus.ESCALATED):
-        errors["resolution"] = ["Must be 'cleared' or 'escalated'."]
+        errors["resolution"] = [_("Must be 'cleared' or 'escalated'.")]
     if not note or not str(note).strip():
-        errors["note"] = ["A note is required."]
+        errors["note"] = [_("A note is required.")]
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
@@ -206,7 +206,7 @@ def resolve_flags(*, flag_ids, resolution, note, resolved_by, all_or_nothing=Fal
             .values_list("id", flat=True)
         )
         if all_or_nothing and len(ids) != len(set(flag_ids)):
-            raise TransitionNotAllowed("This flag has already been resolved.")
+            raise TransitionNotAllowed(_("This flag has already been resolved."))
         if not ids:
             return []
         Flag.objects.filter(pk__in=ids).update(

@@ -39,7 +39,9 @@ def test_compiled_catalogue_matches_the_po_file():
     singulars = [m for m in msgids if "\\" not in m]
     untranslated = [m for m in singulars if catalogue.gettext(m.replace('\\"', '"')) == m
                     and m not in {"Destination", "Destinations", "Notes", "Note", "Description", "Source",
-                                  "Total", "Pages", "Page %(number)s of %(total)s", "%(count)s %(label)s"}]
+                                  "Total", "Pages", "Page %(number)s of %(total)s", "%(count)s %(label)s",
+                                  # the same word in both languages
+                                  "Dates", "destination", "table", "action"}]
     assert not untranslated
 
 
