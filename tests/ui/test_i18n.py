@@ -104,9 +104,11 @@ def test_dossier_history_in_french_for_auditors(scenario, client_for):
     client.cookies["django_language"] = "fr"
     html = client.get("/permits/EXP-2020-00123/").content.decode()
     assert 'id="audit-history-title">Historique</h2>' in html
-    for text in ("Quand", "Qui", "Quoi", "Avant → après", "Requête", "modifié", "créé"):
+    for text in ("Quand", "Qui", "Quoi", "Avant → après", "Requête", "modifié", "créé",
+                 "Assurance d&#x27;utilisation finale", "<dt>Conformité</dt>", "<dt>Remarques</dt>",
+                 "<dt>Numéro</dt>", "<dt>Statut</dt>"):
         assert text in html, text
-    for english in ("History", "Before → after", "changed", "created"):
+    for english in ("History", "Before → after", "changed", "created", "End use assurance", "<dt>Compliance</dt>"):
         assert english not in html, english
 
 
