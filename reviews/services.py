@@ -1,6 +1,7 @@
 """Writes for the work on the register: evidence, flags, reviews."""
 
 import logging
+import time
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -35,11 +36,11 @@ def record_evidence(*, destination, recorded_by=None, **fields):
     """
     unknown = set(fields) - set(EVIDENCE_FIELDS)
     if unknown:
-        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
+        raise InvalidInput({name: [_("Unknown field.")] for name in sorted(unknown)})
     entries = [e.strip() for e in fields.get("control_entries") or []]
     bad = [e for e in entries if not is_valid_pattern(e)]
     if bad:
-        raise InvalidInput({"control_entries": [f"Not a control-list entry: {e!r}." for e in bad]})
+        raise InvalidInput({"control_entries": [_("Not a control-list entry: %(entry)s.") % {"entry": repr(e)} for e in bad]})
     fields["control_entries"] = entries
     fields["end_users"] = [" ".join(u.split()) for u in fields.get("end_users") or [] if u.strip()]
     evidence = DiversionEvidence(destination=destination, recorded_by=recorded_by, **fields)
@@ -53,17 +54,46 @@ def record_evidence(*, destination, recorded_by=None, **fields):
     return evidence
 
 
+# While the broker is known to be down, publishing is skipped for a while:
+# every request would otherwise wait for the connection to time out, and the
+# reconciliation job flags whatever was not queued.
+BROKER_BACKOFF_SECONDS = 30
+_broker_down_until = 0.0
+
+
+def reset_broker_backoff():
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 def queue_flagging(evidence_id):
-    """Ring the broker's doorbell; the database already holds the work."""
+    """Ring the broker's doorbell; the database already holds the work.
+
+    Returns True when the task was queued. Never raises: the evidence is saved
+    whatever happens here.
+    """
+    global _broker_down_until
+    from kombu.exceptions import OperationalError as BrokerError
+
     from .tasks import flag_evidence_task
 
+    if time.monotonic() < _broker_down_until:
+        logger.info("broker marked down: flagging of evidence %s left to reconciliation", evidence_id)
+        return False
     try:
         flag_evidence_task.apply_async(args=[evidence_id], retry=True)
-    except Exception:  # the broker is down: reconciliation will do it
-        logger.warning("could not queue flagging of evidence %s; reconciliation will", evidence_id,
-                       exc_info=True)
+    except BrokerError:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning("broker unreachable: flagging of evidence %s left to reconciliation", evidence_id)
+        return False
+    except Exception:
+        logger.exception("could not queue flagging of evidence %s; reconciliation will", evidence_id)
+        return False
+    return True
 
 
+# Built once from constant SQL (the entry-matching expression); every value
+# is a bound parameter (hence the nosec below).
 _FLAG_SQL = """
 WITH ev AS (
     SELECT id, destination_id, title, control_entries,
@@ -107,7 +137,7 @@ bumped AS (
     RETURNING p.id
 )
 SELECT count(*) FROM bumped
-""".format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))
+""".format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))  # nosec B608
 
 
 def flag_evidence(*, evidence_id):
@@ -162,9 +192,9 @@ def resolve_flags(*, flag_ids, resolution, note, resolved_by, all_or_nothing=Fal
     """Resolve several open flags at once; returns the flags this call resolved."""
     errors = {}
     if resolution not in (FlagStatus.CLEARED, FlagStatus.ESCALATED):
-        errors["resolution"] = ["Must be 'cleared' or 'escalated'."]
+        errors["resolution"] = [_("Must be 'cleared' or 'escalated'.")]
     if not note or not str(note).strip():
-        errors["note"] = ["A note is required."]
+        errors["note"] = [_("A note is required.")]
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
@@ -176,7 +206,7 @@ def resolve_flags(*, flag_ids, resolution, note, resolved_by, all_or_nothing=Fal
             .values_list("id", flat=True)
         )
         if all_or_nothing and len(ids) != len(set(flag_ids)):
-            raise TransitionNotAllowed("This flag has already been resolved.")
+            raise TransitionNotAllowed(_("This flag has already been resolved."))
         if not ids:
             return []
         Flag.objects.filter(pk__in=ids).update(

@@ -61,6 +61,38 @@ def _eager_tasks(request):
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_on_force_login(request, monkeypatch):
+    """``client.force_login`` skips the password, so it skips the second factor too.
+
+    Decision makers and superusers need a verified TOTP device for every page;
+    tests that are not about sign-in get one attached by force_login. Tests of
+    the sign-in itself use ``@pytest.mark.second_factor`` and sign in for real.
+    """
+    if request.node.get_closest_marker("second_factor"):
+        return
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from config.security import two_factor_required
+
+        if two_factor_required(user):
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, name="test device", defaults={"confirmed": True}
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
