@@ -5,6 +5,7 @@ import pytest
 from permits.models import Decision, Permit
 from tests.admin.conftest import session_cookie_for
 from tests.factories import PASSWORD, PermitFactory
+from tests.otp import browser_second_factor
 
 pytestmark = pytest.mark.browser
 
@@ -18,6 +19,7 @@ def test_decision_maker_suspends_three_permits_in_one_batch(browser_page, live_s
     page.fill("#id_username", decision_maker.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
+    browser_second_factor(page, decision_maker)  # decision makers sign in with a second factor
     page.wait_for_url("**/admin/permits/permit/")
 
     for permit in permits:

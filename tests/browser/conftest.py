@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import PASSWORD
+from tests.otp import browser_second_factor
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -75,6 +76,7 @@ def sign_in(page, live_server, user, password=PASSWORD):
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    browser_second_factor(page, user)  # decision makers and superusers (config.security)
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator(".user-name").inner_text().find(user.username) >= 0
     return page
