@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 PERMIT_NUMBER_RE = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
 
 
-def _in(field, choices):
+def choices_constraint(field, choices):
     """A CHECK constraint that backs an enumerated field in the database."""
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": [value for value, _label in choices]}),
@@ -63,7 +63,7 @@ class DestinationMeasure(models.Model):
     class Meta:
         ordering = ["starts_on", "id"]
         constraints = [
-            _in("kind", MeasureKind.choices),
+            choices_constraint("kind", MeasureKind.choices),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="measure_ends_after_start",
@@ -131,7 +131,7 @@ class Permit(models.Model):
             models.Index(fields=["status"], name="permit_status"),
         ]
         constraints = [
-            _in("status", PermitStatus.choices),
+            choices_constraint("status", PermitStatus.choices),
             models.CheckConstraint(condition=Q(number__regex=PERMIT_NUMBER_RE), name="permit_number_format"),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True)
@@ -202,8 +202,8 @@ class EndUseAssurance(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            _in("kind", AssuranceKind.choices),
-            _in("compliance", Compliance.choices),
+            choices_constraint("kind", AssuranceKind.choices),
+            choices_constraint("compliance", Compliance.choices),
             models.CheckConstraint(
                 condition=Q(expires_on__isnull=True)
                 | Q(issued_on__isnull=True)
@@ -252,9 +252,9 @@ class Decision(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["permit", "id"], name="decision_permit_id")]
         constraints = [
-            _in("kind", DecisionKind.choices),
-            _in("from_status", PermitStatus.choices),
-            _in("to_status", PermitStatus.choices),
+            choices_constraint("kind", DecisionKind.choices),
+            choices_constraint("from_status", PermitStatus.choices),
+            choices_constraint("to_status", PermitStatus.choices),
             models.CheckConstraint(condition=~Q(reason=""), name="decision_reason_not_blank"),
         ]
 

@@ -198,6 +198,29 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url):
         proc.kill()
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The system's headless Chromium, driven by Playwright; one for the whole run
+    (Playwright's sync API allows one running instance per thread)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs {CHROMIUM} for the browser tests", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium): browser tests skipped")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 def wait_for(predicate, timeout=20.0, interval=0.1):
     """Poll until ``predicate()`` is truthy; return its value or fail."""
     deadline = time.time() + timeout
