@@ -16,3 +16,17 @@ def pass_second_factor(client, user, next_url="/"):
     response = client.post("/accounts/2fa/", {"token": current_code(device), "next": next_url})
     assert response.status_code == 302, response.content[:500]
     return response
+
+
+def browser_second_factor(page, user):
+    """In a Playwright page that has just signed in: give /accounts/2fa/ a valid code."""
+    from config.security import two_factor_required
+
+    if not two_factor_required(user):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test authenticator", confirmed=True
+    )
+    page.wait_for_url("**/accounts/2fa/**")
+    page.fill("input[name=token]", current_code(device))
+    page.locator("main form button.button").click()

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.factories import PASSWORD
-from tests.otp import current_code
+from tests.otp import browser_second_factor
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -64,16 +64,7 @@ def sign_in(page, live_server, user, password=PASSWORD):
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    if "/accounts/2fa/" in page.url:
-        # Decision makers give a code from their authenticator, as they would.
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-            user=user, name="test authenticator", confirmed=True)
-        page.reload()  # the verification page, now that a confirmed authenticator exists
-        page.get_by_label("Six-digit code from your authenticator").fill(current_code(device))
-        page.get_by_role("button", name="Verify").click()
+    browser_second_factor(page, user)  # decision makers and superusers (config.security)
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator(".user-name").inner_text().find(user.username) >= 0
     return page

@@ -118,3 +118,14 @@ def test_reconciliation_leaves_fresh_evidence_to_its_own_task(transactional_db):
     )
     assert reconcile_flagging() == 0
     assert reconcile_flagging(older_than_seconds=0) == 1
+
+
+def test_readyz_names_the_broker_while_it_is_down(client, own_redis, settings, transactional_db):
+    settings.REDIS_URL = own_redis.url
+    assert client.get("/readyz").status_code == 200
+    own_redis.stop()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["broker"]
+    own_redis.start()
+    assert client.get("/readyz").status_code == 200
