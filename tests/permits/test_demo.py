@@ -55,3 +55,14 @@ def test_the_turkey_case_is_as_on_the_public_record():
     assert (recovered.diverted_to_id, recovered.observed_on) == ("AZ", dt.date(2020, 10, 20))
     assert Flag.objects.filter(evidence=recovered).count() == 29
     assert Permit.objects.exclude(destination="TR").count() >= 300
+
+
+def test_refuses_production_settings_without_force(settings):
+    from django.core.management.base import CommandError
+
+    settings.SECURE_HTTPS = True
+    with pytest.raises(CommandError, match="SECURE_HTTPS"):
+        call_command("load_demo")
+    assert not get_user_model().objects.filter(username="minister").exists()
+    call_command("load_demo", "--force")
+    assert get_user_model().objects.filter(username="minister").exists()
