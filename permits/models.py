@@ -1,12 +1,19 @@
 """The permit register: destinations, permits, items, assurances and decisions."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 PERMIT_NUMBER_RE = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
+
+
+def _trigram(field, name):
+    """A trigram index serving ``field__icontains`` (Django compares UPPER(field::text))."""
+    return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
 
 
 def _in(field, choices):
@@ -127,8 +134,18 @@ class Permit(models.Model):
     class Meta:
         ordering = ["-starts_on", "number"]
         indexes = [
-            models.Index(fields=["destination", "status"], name="permit_dest_status"),
+            # Lists are ordered by (-starts_on, number): these serve a filtered
+            # or unfiltered first page without sorting the whole register.
+            models.Index(fields=["destination", "status", "-starts_on", "number"], name="permit_dest_status"),
             models.Index(fields=["status"], name="permit_status"),
+            models.Index(fields=["-starts_on", "number"], name="permit_list_order"),
+            models.Index(fields=["-starts_on", "number"], name="permit_flagged",
+                         condition=Q(open_flags__gt=0)),
+            # Free-text search (`q`, `exporter`) over a million permits.
+            _trigram("number", "permit_number_trgm"),
+            _trigram("exporter", "permit_exporter_trgm"),
+            _trigram("consignee", "permit_consignee_trgm"),
+            _trigram("end_user", "permit_end_user_trgm"),
         ]
         constraints = [
             _in("status", PermitStatus.choices),
@@ -155,7 +172,12 @@ class PermitItem(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["control_entry"], name="item_control_entry")]
+        indexes = [
+            # varchar_pattern_ops: serves both equality and the prefix LIKE of
+            # entry matching whatever the database collation.
+            models.Index(OpClass("control_entry", name="varchar_pattern_ops"), name="item_control_entry"),
+            _trigram("description", "item_description_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="item_quantity_positive"),
             models.CheckConstraint(condition=Q(value__gte=0), name="item_value_not_negative"),
