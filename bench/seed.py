@@ -127,6 +127,28 @@ def _secondary_indexes(cur):
     return cur.fetchall()
 
 
+def _rebuild(dsn, indexes, log, connections=2):
+    """Build the dropped indexes again, biggest first, on two connections at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def weight(entry):
+        name, definition = entry
+        return ("gin" in definition) * 10 + ("permititem" in definition) * 5 + ("permit" in definition)
+
+    queue = sorted(indexes, key=weight, reverse=True)
+
+    def build(entry):
+        name, definition = entry
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '256MB'")
+            t = time.perf_counter()
+            conn.execute(definition)
+            log(f"    index {name}: {time.perf_counter() - t:.1f} s")
+
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(build, queue))
+
+
 def seed(dsn, *, total=TOTAL, big_active=BIG_ACTIVE, big_history=BIG_HISTORY, today=None, log=print):
     """Empty the register and load it; returns a dict of timings (seconds)."""
     rng = random.Random(20201005)
@@ -173,92 +195,95 @@ def seed(dsn, *, total=TOTAL, big_active=BIG_ACTIVE, big_history=BIG_HISTORY, to
                          "reason, decided_by_id, batch, hash, previous_hash")
         with conn.transaction():
             # Three COPY streams cannot be open on one connection at once:
-            # permits and items stream first while decisions are buffered as
-            # text (about 300 MB for a million permits at most), then copied.
-            decision_lines = []
+            # permits stream first while items and decisions are buffered as
+            # text (a few hundred MB for a million permits), then copied.
+            items, decision_lines = [], []
+            ritems, rdec = items.append, decision_lines.append
+            R = rng.random
+            lo = today.toordinal() - 12_000
+            iso = [dt.date.fromordinal(lo + k).isoformat() for k in range(14_000)]
+            t_ord = today.toordinal()
+            n_exp, n_par, n_desc, n_goods, n_use = (len(exporters), len(parties), len(descriptions),
+                                                    len(_GOODS), len(_USES))
+            n_items = (1, 2, 2, 3, 3, 4)
+            sha = hashlib.sha256
+            template = ('{{"authority":"{}","batch":null,"decided_by":null,"effective_on":"{}","from":"{}",'
+                        '"kind":"{}","permit":"{}","reason":"{}","recorded_at":"{}","to":"{}"}}')
+            assert template.format("a", "2020-01-01", "active", "suspend", "N-1", "r's", "x", "suspended") == (
+                _canonical("N-1", "suspend", "active", "suspended", dt.date(2020, 1, 1), "x", "a", "r's"))
             with cur.copy(f"COPY permits_permit ({permit_cols}) FROM STDIN") as pcopy:
                 pw = _Writer(pcopy)
-                items = []
                 for pid, (dest, status) in enumerate(plan, start=1):
                     if dest == BIG and status == "active":
-                        starts = today - dt.timedelta(days=rng.randint(30, 1000))
+                        starts = t_ord - 30 - int(R() * 970)
                     else:
-                        starts = today - dt.timedelta(days=rng.randint(30, 9500))
-                    number = f"EXP-{starts.year}-{pid:07d}"
-                    exporter = exporters[pid % len(exporters)]
-                    consignee = parties[rng.randrange(len(parties))]
-                    end_user = parties[rng.randrange(len(parties))] if pid % 3 else f"{dest} {rng.choice(_FOREIGN)}"
+                        starts = t_ord - 30 - int(R() * 9470)
+                    number = f"EXP-{iso[starts - lo][:4]}-{pid:07d}"
+                    exporter = exporters[pid % n_exp]
+                    consignee = parties[int(R() * n_par)]
+                    end_user = parties[int(R() * n_par)] if pid % 3 else f"{dest} {_FOREIGN[pid % 10]}"
                     received = starts
                     issued = valid = r"\N"
-                    decisions = []
+                    decisions = ()
                     if status == "pending":
-                        starts = received = today - dt.timedelta(days=rng.randint(1, 300))
+                        starts = received = t_ord - 1 - int(R() * 300)
                     elif status == "denied":
-                        decisions.append(("deny", "pending", "denied",
-                                          min(received + dt.timedelta(days=rng.randint(10, 90)), today),
-                                          "EIPA s.7.4", "Substantial risk under s.7.4."))
+                        decisions = (("deny", "pending", "denied", min(received + 10 + int(R() * 80), t_ord),
+                                      "EIPA s.7.4", "Substantial risk under s.7.4."),)
                     else:
-                        if status in ("active", "suspended"):
-                            valid_until = today + dt.timedelta(days=rng.randint(30, 1500))
+                        if status == "active" or status == "suspended":
+                            valid_until = t_ord + 30 + int(R() * 1470)
                         elif status == "expired":
-                            valid_until = min(starts + dt.timedelta(days=rng.randint(365, 1460)),
-                                              today - dt.timedelta(days=2))
+                            valid_until = min(starts + 365 + int(R() * 1095), t_ord - 2)
                         else:
-                            valid_until = starts + dt.timedelta(days=rng.randint(700, 1460))
-                        issued, valid = starts.isoformat(), valid_until.isoformat()
-                        decisions.append(("issue", "pending", "active", starts, "EIPA s.7(1)",
-                                          "Permit issued by the licensing system."))
-                        later = min(starts + dt.timedelta(days=rng.randint(1, 600)), today,
-                                    valid_until)
-                        if status == "suspended":
-                            decisions.append(("suspend", "active", "suspended", later, "EIPA s.10(1)",
-                                              "Suspended pending review of new information."))
+                            valid_until = starts + 700 + int(R() * 760)
+                        issued, valid = iso[starts - lo], iso[valid_until - lo]
+                        issue = ("issue", "pending", "active", starts, "EIPA s.7(1)",
+                                 "Permit issued by the licensing system.")
+                        later = min(starts + 1 + int(R() * 600), t_ord, valid_until)
+                        if status == "active":
+                            decisions = (issue,)
+                        elif status == "suspended":
+                            decisions = (issue, ("suspend", "active", "suspended", later, "EIPA s.10(1)",
+                                                 "Suspended pending review of new information."))
                         elif status == "cancelled":
-                            decisions.append(("cancel", "active", "cancelled", later, "EIPA s.10(1)",
-                                              "Cancelled: end-use assurances not kept."))
-                        elif status == "expired":
-                            decisions.append(("expire", "active", "expired",
-                                              valid_until + dt.timedelta(days=1),
-                                              "Permit validity ended (valid_until)",
-                                              "The permit's period of validity ended."))
-                    stamp = f"{received.isoformat()} 12:00:00+00"
+                            decisions = (issue, ("cancel", "active", "cancelled", later, "EIPA s.10(1)",
+                                                 "Cancelled: end-use assurances not kept."))
+                        else:
+                            decisions = (issue, ("expire", "active", "expired", valid_until + 1,
+                                                 "Permit validity ended (valid_until)",
+                                                 "The permit's period of validity ended."))
+                    rec = iso[received - lo]
                     pw.line(
                         f"{pid}\t{number}\t{exporter}\texports{pid % 997}@example.com\t{dest}\t{consignee}\t"
-                        f"{end_user}\t{rng.choice(_USES)}\t{status}\t{received.isoformat()}\t{issued}\t{valid}\t"
-                        f"{starts.isoformat()}\tCAD\t0\t{stamp}\t{stamp}\n"
+                        f"{end_user}\t{_USES[pid % n_use]}\t{status}\t{rec}\t{issued}\t{valid}\t"
+                        f"{iso[starts - lo]}\tCAD\t0\t{rec} 12:00:00+00\t{rec} 12:00:00+00\n"
                     )
-                    for _ in range(rng.choice((1, 2, 2, 3, 3, 4))):
+                    for _ in range(n_items[int(R() * 6)]):
                         item_id += 1
-                        entry, what = _GOODS[rng.randrange(len(_GOODS))]
-                        desc = descriptions[rng.randrange(len(descriptions))] if rng.random() < 0.7 else what
-                        items.append(f"{item_id}\t{pid}\t{entry}\t{desc}\t{rng.randint(1, 40)}\t"
-                                     f"{rng.randint(1_000, 5_000_000)}.00\n")
+                        entry, what = _GOODS[int(R() * n_goods)]
+                        desc = descriptions[int(R() * n_desc)] if R() < 0.7 else what
+                        ritems(f"{item_id}\t{pid}\t{entry}\t{desc}\t{1 + int(R() * 40)}\t"
+                               f"{1000 + int(R() * 5_000_000)}.00\n")
                     for kind, frm, to, eff, authority, reason in decisions:
                         decision_id += 1
-                        recorded = recorded_base + dt.timedelta(seconds=decision_id)
-                        iso = recorded.isoformat()
-                        digest = hashlib.sha256(
-                            (head + _canonical(number, kind, frm, to, eff, iso, authority, reason)).encode()
-                        ).hexdigest()
-                        decision_lines.append(
-                            f"{decision_id}\t{pid}\t{kind}\t{frm}\t{to}\t{eff.isoformat()}\t{iso}\t{authority}\t"
-                            f"{reason}\t\\N\t\\N\t{digest}\t{head}\n"
-                        )
+                        recorded = (recorded_base + dt.timedelta(seconds=decision_id)).isoformat()
+                        eff_iso = iso[eff - lo]
+                        digest = sha((head + template.format(authority, eff_iso, frm, kind, number, reason,
+                                                             recorded, to)).encode()).hexdigest()
+                        rdec(f"{decision_id}\t{pid}\t{kind}\t{frm}\t{to}\t{eff_iso}\t{recorded}\t{authority}\t"
+                             f"{reason}\t\\N\t\\N\t{digest}\t{head}\n")
                         head = digest
                 pw.flush()
             timings["copy_permits"] = time.perf_counter() - t1
             t2 = time.perf_counter()
             with cur.copy(f"COPY permits_permititem ({item_cols}) FROM STDIN") as icopy:
-                iw = _Writer(icopy)
-                for line in items:
-                    iw.line(line)
-                iw.flush()
+                for k in range(0, len(items), 20_000):
+                    icopy.write("".join(items[k:k + 20_000]))
             del items
             with cur.copy(f"COPY permits_decision ({decision_cols}) FROM STDIN") as dcopy:
-                dw = _Writer(dcopy)
-                for line in decision_lines:
-                    dw.line(line)
-                dw.flush()
+                for k in range(0, len(decision_lines), 20_000):
+                    dcopy.write("".join(decision_lines[k:k + 20_000]))
             del decision_lines
             timings["copy_items_decisions"] = time.perf_counter() - t2
         cur.execute("SET session_replication_role = DEFAULT")
@@ -266,11 +291,7 @@ def seed(dsn, *, total=TOTAL, big_active=BIG_ACTIVE, big_history=BIG_HISTORY, to
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                         f"(SELECT coalesce(max(id), 1) FROM {table}))")
         t3 = time.perf_counter()
-        cur.execute("SET maintenance_work_mem = '512MB'")
-        for name, definition in indexes:
-            t = time.perf_counter()
-            cur.execute(definition)
-            log(f"    index {name}: {time.perf_counter() - t:.1f} s")
+        _rebuild(dsn, indexes, log)
         timings["indexes"] = time.perf_counter() - t3
         t4 = time.perf_counter()
         cur.execute("VACUUM (ANALYZE) permits_permit, permits_permititem, permits_decision")
@@ -286,6 +307,9 @@ if __name__ == "__main__":
     import os
     import sys
 
+    from zoneinfo import ZoneInfo
+
     dsn = os.environ["DATABASE_URL"]
+    today = dt.datetime.now(ZoneInfo(os.environ.get("TIME_ZONE", "America/Toronto"))).date()
     n = int(sys.argv[1]) if len(sys.argv) > 1 else TOTAL
-    print(seed(dsn, total=n, big_active=min(BIG_ACTIVE, n // 10), big_history=min(BIG_HISTORY, n // 50)))
+    print(seed(dsn, total=n, big_active=min(BIG_ACTIVE, n // 10), big_history=min(BIG_HISTORY, n // 50), today=today))

@@ -113,7 +113,10 @@ class Permit(models.Model):
     )
     exporter = models.CharField(max_length=200)
     exporter_email = models.EmailField(blank=True)
-    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="permits")
+    # Indexed by permit_dest_status (destination first): no separate FK index.
+    destination = models.ForeignKey(
+        Destination, on_delete=models.PROTECT, related_name="permits", db_index=False
+    )
     consignee = models.CharField(max_length=200, blank=True)
     end_user = models.CharField(max_length=200, blank=True)
     end_use = models.CharField(max_length=500, blank=True)
@@ -255,7 +258,8 @@ class Decision(models.Model):
     one tamper-evident chain in ``id`` order.
     """
 
-    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="decisions")
+    # Indexed by decision_permit_id (permit, id): no separate FK index.
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="decisions", db_index=False)
     kind = models.CharField(max_length=16, choices=DecisionKind.choices)
     from_status = models.CharField(max_length=16, choices=PermitStatus.choices)
     to_status = models.CharField(max_length=16, choices=PermitStatus.choices)
