@@ -83,11 +83,12 @@ def expired_by_date(permit, on_day):
     return permit.valid_until is not None and on_day > permit.valid_until
 
 
-def check_move(*, permit, kind, effective_on, last_effective_on, on_day):
+def check_move(*, permit, kind, effective_on, last_effective_on):
     """Raise TransitionNotAllowed or InvalidInput if ``kind`` cannot apply.
 
     ``last_effective_on`` is the effective date of the permit's last decision
-    (None if it has none); ``on_day`` is today.
+    (None if it has none). A permit past its validity on ``effective_on`` is
+    expired then, whether or not the daily job has recorded it.
     """
     allowed_from, _to = TRANSITIONS[kind]
     if permit.status not in allowed_from:
@@ -95,10 +96,10 @@ def check_move(*, permit, kind, effective_on, last_effective_on, on_day):
             f"Permit {permit.number} is {permit.status}: '{kind}' is allowed only from "
             f"{', '.join(sorted(allowed_from))}."
         )
-    if kind != K.EXPIRE and permit.status in (S.ACTIVE, S.SUSPENDED) and expired_by_date(permit, on_day):
+    if kind != K.EXPIRE and permit.status in (S.ACTIVE, S.SUSPENDED) and expired_by_date(permit, effective_on):
         raise TransitionNotAllowed(
             f"Permit {permit.number} expired after {permit.valid_until.isoformat()}; "
-            "it can no longer be suspended, reinstated or cancelled."
+            f"it cannot be changed with effect on {effective_on.isoformat()}."
         )
     if effective_on < permit.starts_on:
         raise InvalidInput({"effective_on": (
@@ -204,7 +205,7 @@ def record_decision(*, permit, kind, reason, authority=DEFAULT_AUTHORITY, effect
     with transaction.atomic():
         locked = Permit.objects.select_for_update().get(pk=permit.pk)
         check_move(permit=locked, kind=kind, effective_on=effective_on,
-                   last_effective_on=_last_effective(locked.pk), on_day=today())
+                   last_effective_on=_last_effective(locked.pk))
         (decision,) = _write_decisions(
             moves=[_Move(locked, effective_on)], kind=kind, authority=authority.strip(),
             reason=reason.strip(), decided_by=decided_by, batch=None,
@@ -231,12 +232,11 @@ class BatchResult:
 
 def _plan(permits, *, kind, effective_on):
     """Split locked permits into moves and (permit, reason) skips."""
-    on_day = today()
     moves, skipped = [], []
     for permit in permits:
         try:
             check_move(permit=permit, kind=kind, effective_on=effective_on,
-                       last_effective_on=permit.last_effective_on, on_day=on_day)
+                       last_effective_on=permit.last_effective_on)
         except TransitionNotAllowed as exc:
             skipped.append((permit, exc.detail))
         except InvalidInput as exc:
