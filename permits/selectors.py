@@ -3,9 +3,10 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 
-from .models import Decision, Destination, Permit, PermitStatus
+from .matching import entry_q
+from .models import Decision, Destination, Permit, PermitItem, PermitStatus
 from .services import today
 
 
@@ -63,6 +64,47 @@ def permit_detail_queryset():
 
 def permit_list_queryset():
     return Permit.objects.select_related("destination").prefetch_related("items")
+
+
+def text_search_q(text):
+    """Permits whose number, exporter, consignee, end user or an item's description contains ``text``.
+
+    Written as ``pk IN (… UNION …)`` so that each branch uses its own trigram
+    index (permits_permit and permits_permititem); an OR across the join, or
+    an EXISTS under OR, would scan every permit.
+    """
+    on_permit = Permit.objects.filter(
+        Q(number__icontains=text) | Q(exporter__icontains=text)
+        | Q(consignee__icontains=text) | Q(end_user__icontains=text)
+    ).values("pk")
+    on_items = PermitItem.objects.filter(description__icontains=text).values("permit_id")
+    return Q(pk__in=on_permit.union(on_items))
+
+
+def search_permits(queryset=None, *, q=None, destination=None, status=None, exporter=None,
+                   control_entry=None, flagged=None):
+    """The permit list's filters (API and pages), each served by an index.
+
+    ``destination`` a code, ``status`` a status value, ``exporter`` text
+    (contains, any case), ``control_entry`` an entry pattern, ``q`` free text,
+    ``flagged`` True/False (has an open flag). Validation is the caller's.
+    """
+    queryset = permit_list_queryset() if queryset is None else queryset
+    if destination:
+        queryset = queryset.filter(destination_id=destination.upper())
+    if status:
+        queryset = queryset.filter(status=status)
+    if exporter:
+        queryset = queryset.filter(exporter__icontains=exporter)
+    if control_entry:
+        queryset = queryset.filter(
+            Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk")))
+        )
+    if flagged is not None:
+        queryset = queryset.filter(open_flags__gt=0) if flagged else queryset.filter(open_flags=0)
+    if q:
+        queryset = queryset.filter(text_search_q(q))
+    return queryset
 
 
 def destination_queryset():
