@@ -69,7 +69,9 @@ WITH ev AS (
            ARRAY(SELECT lower(btrim(u)) FROM unnest(end_users) AS u) AS users
     FROM reviews_diversionevidence WHERE id = %(evidence)s
 ),
-candidates AS (
+-- MATERIALIZED: each permit's matched entries are computed once, not once
+-- per expression that reads them.
+candidates AS MATERIALIZED (
     SELECT p.id AS permit_id, p.destination_id,
            ARRAY(
                SELECT DISTINCT i.control_entry FROM permits_permititem i, unnest(ev.control_entries) AS pat
@@ -125,6 +127,8 @@ def flag_evidence(*, evidence_id):
             logger.warning("evidence %s no longer exists; nothing to flag", evidence_id)
             return 0
         with connection.cursor() as cursor:
+            # One statement may raise 100,000 flags: let its sort stay in memory.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(_FLAG_SQL, {"evidence": evidence_id, "live": sorted(LIVE_STATUSES)})
             (raised,) = cursor.fetchone()
         if raised:
