@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -177,8 +177,10 @@ class PermitItem(models.Model):
         ordering = ["id"]
         indexes = [
             # varchar_pattern_ops: serves both equality and the prefix LIKE of
-            # entry matching whatever the database collation.
-            models.Index(OpClass("control_entry", name="varchar_pattern_ops"), name="item_control_entry"),
+            # entry matching whatever the database collation; with permit_id
+            # in the index, "permits with an item under 2-15" is index-only.
+            models.Index(OpClass(F("control_entry"), name="varchar_pattern_ops"), F("permit"),
+                         name="item_control_entry"),
             _trigram("description", "item_description_trgm"),
         ]
         constraints = [
