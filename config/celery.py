@@ -16,6 +16,14 @@ app.conf.beat_schedule = {
         "task": "permits.tasks.expire_permits",
         "schedule": crontab(hour=0, minute=5),
     },
+    "verify-decision-ledger-daily": {
+        "task": "permits.tasks.verify_decision_ledger",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    "sweep-exporter-notices-every-5-minutes": {
+        "task": "permits.tasks.sweep_exporter_notices",
+        "schedule": 300.0,
+    },
     "reconcile-flagging-every-minute": {
         "task": "reviews.tasks.reconcile_flagging",
         "schedule": 60.0,

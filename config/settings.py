@@ -40,7 +40,8 @@ LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, with the site that admits users by role (see permits/admin_site.py).
+    "permits.admin_apps.PermitsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who/which request for the audit trail (django-pghistory context); after auth.
+    "permits.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -147,7 +150,8 @@ SESSION_COOKIE_AGE = 8 * 60 * 60
 # --- Static ---------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Only when present: a missing directory is a warning that fails `check --deploy`.
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -175,23 +179,50 @@ X_FRAME_OPTIONS = "DENY"
 # --- REST API -------------------------------------------------------------
 API_THROTTLE_RATE = env_throttle_rate("API_THROTTLE_RATES", "600/min")
 REST_FRAMEWORK = {
+    # Token first: a request without credentials gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.rest.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["config.rest.TokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": API_THROTTLE_RATE},
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
 }
 REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Export permits API",
+    "DESCRIPTION": (
+        "REST API v1 of the export-permit register: permits and their status on any date, "
+        "ministerial decisions (single and blanket), end-use assurances, diversion evidence and "
+        "the flags it raises. Authenticate with `Authorization: Token <key>`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PermitStatusEnum": "permits.models.PermitStatus",
+        "DecisionKindEnum": "permits.models.DecisionKind",
+        "ClientDecisionKindEnum": ["cancel", "deny", "issue", "reinstate", "suspend"],
+        "BlanketDecisionKindEnum": ["cancel", "reinstate", "suspend"],
+        "NewPermitStatusEnum": ["active", "pending"],
+        "AssuranceKindEnum": "permits.models.AssuranceKind",
+        "ComplianceEnum": "permits.models.Compliance",
+        "FlagStatusEnum": "reviews.models.FlagStatus",
+        "ResolutionEnum": ["cleared", "escalated"],
+        "EvidenceStatusEnum": "reviews.models.EvidenceStatus",
+        "FlaggingEnum": ["queued", "done"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_error_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

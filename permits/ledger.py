@@ -47,3 +47,51 @@ def lock_and_get_head():
         cursor.execute("SELECT hash FROM permits_decision ORDER BY id DESC LIMIT 1")
         row = cursor.fetchone()
     return row[0] if row else GENESIS_HASH
+
+
+class ChainBreak:
+    """Where and why the chain stops verifying."""
+
+    def __init__(self, decision_id, why):
+        self.decision_id = decision_id
+        self.why = why
+
+    def __str__(self):
+        return f"decision {self.decision_id}: {self.why}"
+
+
+def verify_chain(*, chunk_size=2000):
+    """Recompute the chain in id order; return (count, head, ChainBreak | None).
+
+    Reads in keyset-paginated chunks so that memory stays flat however long
+    the ledger grows. Stops at the first decision whose ``previous_hash`` is
+    not the hash before it, or whose ``hash`` does not match its content.
+    """
+    sql = """
+        SELECT d.id, p.number, d.kind, d.from_status, d.to_status, d.effective_on,
+               d.recorded_at, d.authority, d.reason, d.decided_by_id, d.batch,
+               d.hash, d.previous_hash
+          FROM permits_decision d JOIN permits_permit p ON p.id = d.permit_id
+         WHERE d.id > %s
+         ORDER BY d.id
+         LIMIT %s
+    """
+    head, count, last_id = GENESIS_HASH, 0, 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last_id, chunk_size])
+            rows = cursor.fetchall()
+        if not rows:
+            return count, head, None
+        for (pk, number, kind, from_status, to_status, effective_on, recorded_at, authority,
+             reason, decided_by_id, batch, stored_hash, previous_hash) in rows:
+            if previous_hash != head:
+                return count, head, ChainBreak(pk, "previous_hash does not match the decision before it")
+            content = canonical(
+                permit_number=number, kind=kind, from_status=from_status, to_status=to_status,
+                effective_on=effective_on, recorded_at=recorded_at, authority=authority,
+                reason=reason, decided_by_id=decided_by_id, batch=batch,
+            )
+            if chain_hash(previous_hash, content) != stored_hash:
+                return count, head, ChainBreak(pk, "hash does not match the decision's content")
+            head, count, last_id = stored_hash, count + 1, pk

@@ -288,3 +288,100 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.permit_id} {self.effective_on}"
+
+
+
+class ExporterNotice(models.Model):
+    """An e-mail owed to the exporter about a decision (suspend, cancel, reinstate).
+
+    Written in the decision's transaction, sent after commit by a task; the
+    row is the record that the notice is owed and, once ``sent_at`` is set,
+    that it went out (so that it goes out once).
+    """
+
+    decision = models.OneToOneField(Decision, primary_key=True, on_delete=models.PROTECT, related_name="notice")
+    recipient = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="notice_unsent", condition=Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"Notice of decision {self.decision_id} to {self.recipient}"
+
+# --- Audit trail and ledger protection (database triggers) -----------------
+# Kept in one block: see permits/tracking.py for why the audit trail is built
+# this way. Users and group membership belong to django.contrib.auth, so they
+# are tracked through proxy models here (their triggers live in our migrations).
+
+import pghistory  # noqa: E402
+import pgtrigger  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+
+from .tracking import audited  # noqa: E402
+
+# Decisions are the legal record: the database refuses to change or remove one.
+pgtrigger.register(
+    pgtrigger.Protect(name="decision_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)(Decision)
+
+# A decision's row is its own record; its event adds the request it came from.
+audited(model_name="DecisionEvent")(Decision)
+# The counters are bookkeeping kept by the flag services; the flags themselves are audited.
+audited(model_name="DestinationEvent", exclude=["open_flags"])(Destination)
+audited(model_name="DestinationMeasureEvent")(DestinationMeasure)
+audited(model_name="PermitEvent", exclude=["open_flags"])(Permit)
+audited(model_name="PermitItemEvent")(PermitItem)
+audited(model_name="EndUseAssuranceEvent")(EndUseAssurance)
+
+
+class AuditedUser(User):
+    """auth.User, as the audit trail sees it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "user (audited)"
+
+
+class AuditedUserGroup(User.groups.through):
+    """A user's membership of a group (a role), as the audit trail sees it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "group membership (audited)"
+
+
+# Password hashes stay out of the trail; that a password changed does not.
+audited(
+    model_name="UserEvent",
+    exclude=["password", "last_login"],
+    extra_trackers=[pghistory.UpdateEvent("password_change", condition=pgtrigger.AnyChange("password"))],
+)(AuditedUser)
+audited(model_name="UserGroupEvent")(AuditedUserGroup)
+
+
+from pghistory.models import Events  # noqa: E402
+
+
+class AuditEvent(Events):
+    """All audit events across the tracked tables, with their request context."""
+
+    user = pghistory.ProxyField(
+        "pgh_context__user",
+        models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True,
+                          db_constraint=False, related_name="+"),
+    )
+    username = pghistory.ProxyField("pgh_context__username", models.TextField(null=True))
+    url = pghistory.ProxyField("pgh_context__url", models.TextField(null=True))
+    method = pghistory.ProxyField("pgh_context__method", models.TextField(null=True))
+    request_id = pghistory.ProxyField("pgh_context__request_id", models.TextField(null=True))
+
+    class Meta:
+        proxy = True
+        verbose_name = "audit event"
+        verbose_name_plural = "audit trail"

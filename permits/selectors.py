@@ -127,3 +127,39 @@ def destination_queryset():
 def measures_in_force(destination, on_day=None):
     on_day = on_day or today()
     return [m for m in destination.measures.all() if m.in_force_on(on_day)]
+
+
+# --- Status as shown today --------------------------------------------------
+# A permit past its valid_until is expired whether or not the daily job has
+# recorded the decision yet; lists, details and filters show it that way.
+
+_EXPIRING = (PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
+
+
+def current_status(permit, on_day=None):
+    on_day = on_day or today()
+    if permit.status in _EXPIRING and permit.valid_until is not None and on_day > permit.valid_until:
+        return PermitStatus.EXPIRED
+    return permit.status
+
+
+def current_status_q(status, on_day=None):
+    """A filter on Permit for the status ``current_status`` would show."""
+    on_day = on_day or today()
+    lapsed = Q(status__in=_EXPIRING, valid_until__lt=on_day)
+    if status == PermitStatus.EXPIRED:
+        return Q(status=PermitStatus.EXPIRED) | lapsed
+    if status in _EXPIRING:
+        return Q(status=status) & ~lapsed
+    return Q(status=status)
+
+
+def destination_with_counts_queryset(on_day=None):
+    """Destinations with ``active_permits`` counting only permits in force today."""
+    on_day = on_day or today()
+    in_force = Q(permits__status=PermitStatus.ACTIVE) & (
+        Q(permits__valid_until__isnull=True) | Q(permits__valid_until__gte=on_day)
+    )
+    return Destination.objects.annotate(active_permits=Count("permits", filter=in_force)).prefetch_related(
+        "measures"
+    )

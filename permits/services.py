@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from . import ledger
+from . import ledger, notifications
 from .matching import entry_q, is_valid_pattern
 from .models import (
     PERMIT_NUMBER_RE,
@@ -197,6 +197,9 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
         decision._state.fields_cache["decided_by"] = decided_by
         decisions.append(decision)
         move.permit.status = to_status
+    # --- Exporter notices (issue 5): owed in this transaction, e-mailed after commit.
+    notifications.enqueue_after_commit(notifications.record_owed_notices(decisions))
+    # --- end exporter notices
     return decisions
 
 

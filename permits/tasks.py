@@ -1,6 +1,11 @@
-from celery import shared_task
+import logging
 
-from . import services
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import mail_admins, send_mail
+
+from . import ledger, notifications, services
 
 
 @shared_task(name="permits.tasks.expire_permits")
@@ -8,3 +13,59 @@ def expire_permits():
     """Daily: record ``expire`` for permits past their validity (idempotent)."""
     result = services.expire_due_permits()
     return result.affected if result else 0
+
+
+# --- Exporter notices and the ledger check (issue 5) -------------------------
+
+logger = logging.getLogger("permits.ledger")
+
+
+class NoticesNotSent(Exception):
+    """Some owed notices could not be sent; the task retries."""
+
+
+@shared_task(
+    bind=True, name="permits.tasks.send_exporter_notices",
+    autoretry_for=(NoticesNotSent,), retry_backoff=30, retry_backoff_max=3600,
+    retry_jitter=True, max_retries=12,
+)
+def send_exporter_notices(self, decision_ids):
+    """Send the notices owed for these decisions (idempotent: sent ones are skipped)."""
+    sent, failed = notifications.send_owed_notices(decision_ids)
+    if failed:
+        raise NoticesNotSent(f"{failed} notice(s) not sent yet")
+    return sent
+
+
+@shared_task(name="permits.tasks.sweep_exporter_notices")
+def sweep_exporter_notices():
+    """Periodic: send any notice still owed (e.g. the broker was down at commit)."""
+    sent, failed = notifications.send_owed_notices()
+    return {"sent": sent, "failed": failed}
+
+
+@shared_task(name="permits.tasks.verify_decision_ledger")
+def verify_decision_ledger():
+    """Daily: recompute the ledger's chain; a break is an error log and an e-mail to superusers."""
+    count, head, broken = ledger.verify_chain()
+    if broken is None:
+        logger.info("Decision ledger verified: %s decisions, head %s", count, head)
+        return {"ok": True, "verified": count}
+    message = (
+        f"The decision ledger does not verify: it is broken at {broken}. "
+        f"{count} decisions before it verified. Decisions may have been altered "
+        "outside the application; investigate before relying on the record."
+    )
+    logger.error("DECISION LEDGER BROKEN: %s", message)
+    recipients = list(
+        get_user_model().objects.filter(is_superuser=True, is_active=True)
+        .exclude(email="").values_list("email", flat=True)
+    )
+    try:
+        if recipients:
+            send_mail("[ALERT] Decision ledger broken", message, settings.DEFAULT_FROM_EMAIL, recipients)
+        else:
+            mail_admins("[ALERT] Decision ledger broken", message)
+    except Exception:
+        logger.exception("Could not e-mail the ledger alert")
+    return {"ok": False, "broken_at": broken.decision_id, "verified": count}

@@ -239,3 +239,39 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.get_criterion_display()}: {self.risk}"
+
+
+# --- Audit trail (database triggers; see permits/tracking.py) ---------------
+
+from permits.tracking import audited  # noqa: E402
+
+audited(model_name="DiversionEvidenceEvent")(DiversionEvidence)
+audited(model_name="FlagEvent")(Flag)
+audited(model_name="ReviewCaseEvent")(ReviewCase)
+audited(model_name="FindingEvent")(Finding)
+
+
+class ReviewCasePermit(ReviewCase.permits.through):
+    class Meta:
+        proxy = True
+
+
+class ReviewCaseFlag(ReviewCase.flags.through):
+    class Meta:
+        proxy = True
+
+
+class ReviewCaseEvidence(ReviewCase.evidence.through):
+    class Meta:
+        proxy = True
+
+
+class FindingEvidence(Finding.evidence.through):
+    class Meta:
+        proxy = True
+
+
+audited(model_name="ReviewCasePermitEvent")(ReviewCasePermit)
+audited(model_name="ReviewCaseFlagEvent")(ReviewCaseFlag)
+audited(model_name="ReviewCaseEvidenceEvent")(ReviewCaseEvidence)
+audited(model_name="FindingEvidenceEvent")(FindingEvidence)

@@ -1,0 +1,251 @@
+"""API serializers for the register: separate input (what a client may send)
+and output (what every role sees, chosen field by field)."""
+
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..matching import is_valid_pattern
+from ..models import AssuranceKind, Compliance, DecisionKind, Destination, PermitStatus
+from ..selectors import current_status, measures_in_force
+from ..services import BLANKET_KINDS, CLIENT_KINDS, DEFAULT_AUTHORITY
+
+MAX_INT = 2_147_483_647
+
+
+class StrictInput(serializers.Serializer):
+    """Refuses fields it does not know, so a misspelt field is not silently ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 code in any case; unknown → 400. Returns the Destination."""
+
+    default_error_messages = {"unknown": "Unknown country code (ISO 3166-1 alpha-2, e.g. TR)."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("min_length", 2)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        code = super().run_validation(data)
+        if not code:
+            return code
+        destination = Destination.objects.filter(code=code.upper()).first()
+        if destination is None:
+            self.fail("unknown")
+        return destination
+
+    def to_representation(self, value):
+        return getattr(value, "code", value)
+
+
+class PatternField(serializers.CharField):
+    default_error_messages = {"pattern": "Not a control-list entry pattern (e.g. '2-', '2-15', '2-15.a')."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not is_valid_pattern(value):
+            self.fail("pattern")
+        return value
+
+
+# --- Output -----------------------------------------------------------------
+
+class ItemSerializer(serializers.Serializer):
+    control_entry = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=15, decimal_places=2)
+
+
+class DecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    permit = serializers.CharField(source="permit.number")
+    kind = serializers.ChoiceField(choices=DecisionKind.choices)
+    from_status = serializers.ChoiceField(choices=PermitStatus.choices)
+    to_status = serializers.ChoiceField(choices=PermitStatus.choices)
+    effective_on = serializers.DateField()
+    recorded_at = serializers.DateTimeField()
+    authority = serializers.CharField()
+    reason = serializers.CharField()
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
+    batch = serializers.UUIDField(allow_null=True)
+    hash = serializers.CharField()
+    previous_hash = serializers.CharField()
+
+
+class AssuranceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    permit = serializers.CharField(source="permit.number")
+    kind = serializers.ChoiceField(choices=AssuranceKind.choices)
+    issuer = serializers.CharField()
+    signatory = serializers.CharField()
+    end_user = serializers.CharField()
+    end_use = serializers.CharField()
+    reference = serializers.CharField()
+    issued_on = serializers.DateField(allow_null=True)
+    expires_on = serializers.DateField(allow_null=True)
+    government_authenticated = serializers.BooleanField()
+    reexport_clause = serializers.BooleanField()
+    compliance = serializers.ChoiceField(choices=Compliance.choices)
+    notes = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class PermitSerializer(serializers.Serializer):
+    """A permit as lists show it."""
+
+    number = serializers.CharField()
+    exporter = serializers.CharField()
+    exporter_email = serializers.CharField()
+    destination = serializers.CharField(source="destination_id")
+    consignee = serializers.CharField()
+    end_user = serializers.CharField()
+    end_use = serializers.CharField()
+    status = serializers.SerializerMethodField()
+    received_on = serializers.DateField()
+    issued_on = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+    starts_on = serializers.DateField()
+    currency = serializers.CharField()
+    open_flags = serializers.IntegerField()
+    items = ItemSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=PermitStatus.choices))
+    def get_status(self, permit):
+        # Past valid_until the permit is expired, recorded or not yet.
+        return current_status(permit)
+
+
+
+class PermitDetailSerializer(PermitSerializer):
+    total_value = serializers.DecimalField(max_digits=20, decimal_places=2)
+    assurances = AssuranceSerializer(many=True)
+    decisions = DecisionSerializer(many=True)
+
+
+class StatusDecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=DecisionKind.choices)
+    effective_on = serializers.DateField()
+    authority = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class StatusAsOfSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=PermitStatus.choices)
+    as_of = serializers.DateField()
+    since = serializers.DateField(allow_null=True)
+    decision = StatusDecisionSerializer(allow_null=True)
+
+
+class MeasureSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    scope = serializers.CharField()
+    notice_reference = serializers.CharField()
+    description = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(allow_null=True)
+    summary = serializers.CharField()
+
+
+class DestinationSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    active_permits = serializers.IntegerField()
+    open_flags = serializers.IntegerField()
+    on_area_control_list = serializers.BooleanField()
+    on_afccl = serializers.BooleanField()
+    att_state_party = serializers.BooleanField()
+    nato_member = serializers.BooleanField()
+    eu_member = serializers.BooleanField()
+    current_measures = serializers.SerializerMethodField()
+
+    @extend_schema_field(MeasureSerializer(many=True))
+    def get_current_measures(self, destination):
+        return MeasureSerializer(measures_in_force(destination), many=True).data
+
+
+class BlanketResultSerializer(serializers.Serializer):
+    batch = serializers.UUIDField()
+    affected = serializers.IntegerField()
+    permits = serializers.ListField(child=serializers.CharField())
+
+
+# --- Input ------------------------------------------------------------------
+
+class ItemInput(StrictInput):
+    control_entry = serializers.CharField(max_length=40)
+    description = serializers.CharField(max_length=500)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    value = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0)
+
+
+class PermitInput(StrictInput):
+    number = serializers.CharField(max_length=40)
+    exporter = serializers.CharField(max_length=200)
+    exporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    destination = CountryField()
+    consignee = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    end_user = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    end_use = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(choices=[PermitStatus.ACTIVE, PermitStatus.PENDING],
+                                     default=PermitStatus.ACTIVE)
+    issued_on = serializers.DateField(required=False, allow_null=True, default=None)
+    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    received_on = serializers.DateField(required=False, allow_null=True, default=None)
+    items = ItemInput(many=True, allow_empty=False, max_length=1000)
+    currency = serializers.CharField(min_length=3, max_length=3, required=False, default="CAD")
+
+
+class DecisionInput(StrictInput):
+    kind = serializers.ChoiceField(choices=sorted(CLIENT_KINDS))
+    reason = serializers.CharField(max_length=10_000)
+    authority = serializers.CharField(max_length=200, required=False, default=DEFAULT_AUTHORITY)
+    effective_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class BlanketDecisionInput(DecisionInput):
+    kind = serializers.ChoiceField(choices=sorted(BLANKET_KINDS))
+    control_entry = PatternField(required=False, allow_null=True, default=None)
+
+
+class AssuranceInput(StrictInput):
+    kind = serializers.ChoiceField(choices=AssuranceKind.choices)
+    issuer = serializers.CharField(max_length=200)
+    signatory = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    end_user = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    end_use = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    issued_on = serializers.DateField(required=False, allow_null=True)
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    government_authenticated = serializers.BooleanField(required=False)
+    reexport_clause = serializers.BooleanField(required=False)
+    compliance = serializers.ChoiceField(choices=Compliance.choices, required=False)
+    notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+class AssuranceUpdateInput(StrictInput):
+    compliance = serializers.ChoiceField(choices=Compliance.choices, required=False)
+    notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+class StatusQuery(serializers.Serializer):
+    as_of = serializers.DateField(required=False)

@@ -1,0 +1,68 @@
+"""Attach the request context to every audit event written while serving it."""
+
+import re
+import uuid
+
+import pghistory
+from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.wsgi import WSGIRequest
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _actor(user):
+    if user is not None and getattr(user, "is_authenticated", False):
+        return {"user": user.pk, "username": user.get_username()}
+    return {"user": None, "username": None}
+
+
+class _AuditedRequest:
+    # DRF authenticates (token, session) inside the view and then sets
+    # request.user; keep the audit context's actor in step with it.
+    def __setattr__(self, attr, value):
+        if attr == "user":
+            pghistory.context(**_actor(value))
+        super().__setattr__(attr, value)
+
+
+class _AuditedWSGIRequest(_AuditedRequest, WSGIRequest):
+    pass
+
+
+class _AuditedASGIRequest(_AuditedRequest, ASGIRequest):
+    pass
+
+
+def request_id_for(request):
+    """The caller's X-Request-ID when it is a sane token, else a fresh one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+class AuditContextMiddleware:
+    """django-pghistory context: who (user id and name), url, method, request id.
+
+    Goes after AuthenticationMiddleware. The request id is echoed in the
+    response so that a complaint about a request can be matched to its events.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request_id_for(request)
+        context = {
+            **_actor(getattr(request, "user", None)),
+            "url": request.path,
+            "method": request.method,
+            "request_id": request.request_id,
+        }
+        with pghistory.context(**context):
+            if isinstance(request, WSGIRequest):
+                request.__class__ = _AuditedWSGIRequest
+            elif isinstance(request, ASGIRequest):
+                request.__class__ = _AuditedASGIRequest
+            response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        return response

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("destinations/<str:code>/evidence/", views.DestinationEvidence.as_view(), name="api-destination-evidence"),
+    path("evidence/<int:pk>/", views.EvidenceDetail.as_view(), name="api-evidence"),
+    path("flags/", views.FlagList.as_view(), name="api-flags"),
+    path("flags/<int:pk>/", views.FlagDetail.as_view(), name="api-flag"),
+    path("flags/<int:pk>/resolve/", views.FlagResolve.as_view(), name="api-flag-resolve"),
+]
