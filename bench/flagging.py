@@ -144,6 +144,9 @@ def run(runs=3, log_dir=ROOT / "bench" / "out"):
     log_dir.mkdir(parents=True, exist_ok=True)
     expected = expected_flags()
     reset()
+    from config.celery import app
+
+    app.control.purge()  # nothing but this benchmark's tasks on the queue
     worker = start_worker(log_dir / "celery-worker.log")
     product, baseline = [], []
     try:

@@ -35,7 +35,7 @@ def _trigram(model_name, field, name):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("permits", "0002_destinations_and_roles"),
+        ("permits", "0003_audit_c_decision_events"),
     ]
 
     operations = [
