@@ -99,18 +99,39 @@ def _seed(total):
     return [fig]
 
 
-def _write_results(machine, started, figures, elapsed):
-    path = ROOT / "bench" / "RESULTS.md"
-    from bench.common import HEADER
+def _write_results(machine, started, figures, elapsed, sections):
+    """Update bench/RESULTS.md. Figures of sections not run this time are kept
+    from the previous run (bench/results.json), each with the date it was measured."""
+    import json
 
+    from bench.common import HEADER, Figure
+
+    store_path = ROOT / "bench" / "results.json"
+    store = json.loads(store_path.read_text()) if store_path.exists() else {}
+    stamp = f"{started:%Y-%m-%d %H:%M} UTC"
+    for section in sections:
+        store[section] = {"measured": stamp, "machine": machine, "figures": []}
+    for f in figures:
+        section = f.number[0]
+        store.setdefault(section, {"measured": stamp, "machine": machine, "figures": []})
+        store[section]["figures"].append({k: v for k, v in f.__dict__.items()})
+    store_path.write_text(json.dumps(store, indent=1, default=str) + "\n")
+    rows, dates = [], {}
+    for section in sorted(store):
+        entry = store[section]
+        dates.setdefault(entry["measured"], []).append(section)
+        for data in entry["figures"]:
+            rows.append(Figure(**data).row())
+    when = "; ".join(f"figures {', '.join(s)}: {d}" for d, s in sorted(dates.items()))
     block = "\n".join([
         START,
-        f"Run of {started:%Y-%m-%d %H:%M} UTC, {elapsed / 60:.1f} min in all. Machine: {machine}.",
+        f"Measured {when} (last run took {elapsed / 60:.1f} min). Machine: {machine}.",
         "",
         HEADER,
-        *[f.row() for f in figures],
+        *rows,
         END,
     ])
+    path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n\n"
     if START in text and END in text:
         text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
@@ -175,7 +196,8 @@ def main(argv=None):
     elapsed = time.perf_counter() - t0
     print(f"\ntotal {elapsed / 60:.1f} min")
     if not args.no_write:
-        print(f"written to {_write_results(machine, started, figures, elapsed)}")
+        sections = sorted(only - ({"1"} if args.skip_seed else set()))
+        print(f"written to {_write_results(machine, started, figures, elapsed, sections)}")
     return 0 if all(f.met is not False for f in figures) else 1
 
 
