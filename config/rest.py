@@ -10,7 +10,6 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils import json as drf_json
 
 
-
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
@@ -24,9 +23,11 @@ def max_body_bytes():
 class BoundedJSONParser(JSONParser):
     """JSON with a size limit and no way to crash the parser.
 
-    DRF reads the request stream itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-    does not protect it: the limit is enforced here (413). Deep nesting makes
-    ``json.loads`` raise RecursionError, which becomes a 400.
+    The body is bounded at DATA_UPLOAD_MAX_MEMORY_SIZE (413). Django enforces it
+    when DRF reads ``request.body`` (RequestDataTooBig, mapped to 413 in
+    config.exceptions); the parser enforces it again for a stream read directly,
+    since DRF may hand parsers the raw stream. Deep nesting makes ``json.loads``
+    raise RecursionError, which becomes a 400.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):

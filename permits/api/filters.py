@@ -28,9 +28,9 @@ class PermitFilter(filters.FilterSet):
                                        help_text="Entry pattern: '2-15' matches 2-15 and 2-15.a, not 2-150.")
     q = filters.CharFilter(method="filter_q", max_length=200,
                            help_text="Number, exporter, consignee, end user or item description.")
-    flagged = filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true",
-        method="filter_flagged", help_text="Has an open flag (true) or none (false).",
+    flagged = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_flagged",
+        help_text="Has an open flag (true) or none (false).",
     )
 
     class Meta:
@@ -65,4 +65,4 @@ class PermitFilter(filters.FilterSet):
 
     @extend_schema_field({"type": "string", "enum": ["true", "false"]})
     def filter_flagged(self, queryset, name, value):
-        return queryset.filter(open_flags__gt=0) if value else queryset.filter(open_flags=0)
+        return queryset.filter(open_flags__gt=0) if value == "true" else queryset.filter(open_flags=0)

@@ -201,7 +201,7 @@ class ItemInput(StrictInput):
 class PermitInput(StrictInput):
     number = serializers.CharField(max_length=40)
     exporter = serializers.CharField(max_length=200)
-    exporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    exporter_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     destination = CountryField()
     consignee = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     end_user = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -4,7 +4,7 @@ import re
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
@@ -16,6 +16,26 @@ from .filters import PermitFilter
 
 _NUMBER = re.compile(PERMIT_NUMBER_RE)
 _CODE = re.compile(r"^[A-Za-z]{2}$")
+_ID = re.compile(r"^[0-9]{1,18}$")
+
+# Ids are matched as text in the URL (so that any segment gets a JSON 404) and documented as integers.
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Numeric id.")
+NUMBER_PARAMETER = OpenApiParameter(
+    "number", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=PERMIT_NUMBER_RE,
+    description="Permit number.", examples=[OpenApiExample("Permit", value="EXP-2020-00123")],
+)
+CODE_PARAMETER = OpenApiParameter(
+    "code", OpenApiTypes.STR, OpenApiParameter.PATH,
+    description="ISO 3166-1 alpha-2 country code, any case; unknown → 404.",
+    examples=[OpenApiExample("Türkiye", value="TR")],
+)
+
+
+def object_id(value):
+    """A database id from the path, or 404 for anything that is not one."""
+    if not _ID.match(value or ""):
+        raise Http404("No such object.")
+    return int(value)
 
 
 def get_permit(number, queryset=None):
@@ -54,13 +74,22 @@ class PermitList(generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.permit_list_queryset().order_by("-starts_on", "number")
 
-    @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer})
+    @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer}, examples=[OpenApiExample(
+        "A permit issued by the licensing system", request_only=True, value={
+            "number": "EXP-2020-00124", "exporter": "L3Harris WESCAM", "exporter_email": "exports@example.com",
+            "destination": "TR", "consignee": "Baykar", "end_user": "Turkish Armed Forces",
+            "end_use": "UAV sensor payload", "status": "active", "issued_on": "2020-05-12",
+            "valid_until": "2022-05-11", "currency": "CAD",
+            "items": [{"control_entry": "2-15.a", "description": "MX-15D EO/IR sensor", "quantity": 7,
+                       "value": "3500000.00"}]},
+    )])
     def post(self, request):
         data = _valid(s.PermitInput, request)
         permit = services.create_permit(recorded_by=request.user, **data)
         return Response(_detail(permit), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.PermitDetailSerializer
@@ -69,15 +98,19 @@ class PermitDetail(generics.RetrieveAPIView):
         return get_permit(self.kwargs["number"], selectors.permit_detail_queryset())
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitStatusAsOf(generics.GenericAPIView):
     """The permit's status on a date (default today), the date it entered it and the decision that put it there."""
 
     permission_classes = [ReadOnly]
     serializer_class = s.StatusAsOfSerializer
 
-    @extend_schema(parameters=[OpenApiParameter(
+    @extend_schema(parameters=[NUMBER_PARAMETER, OpenApiParameter(
         "as_of", OpenApiTypes.DATE, description="YYYY-MM-DD; default today. Before the permit started → 404.",
-    )])
+    )], examples=[OpenApiExample("Suspended", response_only=True, value={
+        "number": "EXP-2020-00123", "status": "suspended", "as_of": "2020-11-01", "since": "2020-10-05",
+        "decision": {"id": 17, "kind": "suspend", "effective_on": "2020-10-05", "authority": "EIPA s.10(1)",
+                     "reason": "Credible reports of diversion."}})])
     def get(self, request, number):
         query = s.StatusQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -86,6 +119,7 @@ class PermitStatusAsOf(generics.GenericAPIView):
         return Response(s.StatusAsOfSerializer(answer).data)
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitDecisions(generics.ListCreateAPIView):
     """The permit's decisions, oldest first; decision makers record new ones."""
 
@@ -99,7 +133,10 @@ class PermitDecisions(generics.ListCreateAPIView):
         permit = get_permit(self.kwargs["number"])
         return permit.decisions.select_related("decided_by", "permit").order_by("id")
 
-    @extend_schema(request=s.DecisionInput, responses={201: s.DecisionSerializer})
+    @extend_schema(request=s.DecisionInput, responses={201: s.DecisionSerializer}, examples=[OpenApiExample(
+        "Suspend", request_only=True, value={"kind": "suspend", "reason": "Credible reports of diversion.",
+                                             "authority": "EIPA s.10(1)", "effective_on": "2020-10-05"},
+    )])
     def post(self, request, number):
         data = _valid(s.DecisionInput, request)
         permit = get_permit(number)
@@ -107,6 +144,7 @@ class PermitDecisions(generics.ListCreateAPIView):
         return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[NUMBER_PARAMETER])
 class PermitAssurances(generics.ListCreateAPIView):
     """The permit's end-use assurances; officials record new ones."""
 
@@ -128,6 +166,7 @@ class PermitAssurances(generics.ListCreateAPIView):
         return Response(s.AssuranceSerializer(assurance).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class AssuranceDetail(generics.GenericAPIView):
     """One assurance; officials record its compliance and notes."""
 
@@ -135,7 +174,9 @@ class AssuranceDetail(generics.GenericAPIView):
     serializer_class = s.AssuranceSerializer
 
     def get_object(self):
-        assurance = EndUseAssurance.objects.select_related("permit").filter(pk=self.kwargs["pk"]).first()
+        assurance = EndUseAssurance.objects.select_related("permit").filter(
+            pk=object_id(self.kwargs["pk"])
+        ).first()
         if assurance is None:
             raise Http404("No such assurance.")
         return assurance
@@ -160,6 +201,7 @@ class DestinationList(generics.ListAPIView):
         return selectors.destination_with_counts_queryset().order_by("code")
 
 
+@extend_schema(parameters=[CODE_PARAMETER])
 class DestinationDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.DestinationSerializer
@@ -168,13 +210,18 @@ class DestinationDetail(generics.RetrieveAPIView):
         return get_destination(self.kwargs["code"], selectors.destination_with_counts_queryset())
 
 
+@extend_schema(parameters=[CODE_PARAMETER])
 class BlanketDecision(generics.GenericAPIView):
     """Apply one decision to every eligible permit of a destination, as one batch."""
 
     permission_classes = [DecisionMakerWrites]
     serializer_class = s.BlanketResultSerializer
 
-    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer})
+    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer}, examples=[
+        OpenApiExample("Suspend every Group 2 permit", request_only=True, value={
+            "kind": "suspend", "reason": "Use in Nagorno-Karabakh.", "authority": "EIPA s.10(1)",
+            "effective_on": "2020-10-05", "control_entry": "2-"}),
+    ])
     def post(self, request, code):
         data = _valid(s.BlanketDecisionInput, request)
         destination = get_destination(code)

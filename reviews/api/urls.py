@@ -4,8 +4,8 @@ from . import views
 
 urlpatterns = [
     path("destinations/<str:code>/evidence/", views.DestinationEvidence.as_view(), name="api-destination-evidence"),
-    path("evidence/<int:pk>/", views.EvidenceDetail.as_view(), name="api-evidence"),
+    path("evidence/<str:pk>/", views.EvidenceDetail.as_view(), name="api-evidence"),
     path("flags/", views.FlagList.as_view(), name="api-flags"),
-    path("flags/<int:pk>/", views.FlagDetail.as_view(), name="api-flag"),
-    path("flags/<int:pk>/resolve/", views.FlagResolve.as_view(), name="api-flag-resolve"),
+    path("flags/<str:pk>/", views.FlagDetail.as_view(), name="api-flag"),
+    path("flags/<str:pk>/resolve/", views.FlagResolve.as_view(), name="api-flag-resolve"),
 ]

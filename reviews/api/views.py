@@ -1,11 +1,11 @@
 """Evidence and flags over the API: input serializer → service → output serializer."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from permits.api.views import get_destination
+from permits.api.views import CODE_PARAMETER, ID_PARAMETER, get_destination, object_id
 from permits.permissions import OfficialWrites, ReadOnly
 
 from .. import services
@@ -22,6 +22,7 @@ def _flag_queryset():
     return Flag.objects.select_related("permit", "resolved_by")
 
 
+@extend_schema(parameters=[CODE_PARAMETER])
 class DestinationEvidence(generics.ListCreateAPIView):
     """Diversion evidence on a destination; officials record new evidence.
 
@@ -39,7 +40,13 @@ class DestinationEvidence(generics.ListCreateAPIView):
         destination = get_destination(self.kwargs["code"])
         return _evidence_queryset().filter(destination=destination).order_by("-recorded_at", "-id")
 
-    @extend_schema(request=s.EvidenceInput, responses={201: s.EvidenceSerializer})
+    @extend_schema(request=s.EvidenceInput, responses={201: s.EvidenceSerializer}, examples=[OpenApiExample(
+        "Physical recovery", request_only=True, value={
+            "title": "Downed TB2 carried a CMX-15D", "summary": "Recovered unit made June 2020.",
+            "source_type": "official", "source_reference": "https://example.org/statement",
+            "observed_on": "2020-10-20", "diverted_to": "AZ", "location": "Nagorno-Karabakh",
+            "credibility": "high", "control_entries": ["2-15"], "end_users": ["Baykar"]},
+    )])
     def post(self, request, code):
         serializer = s.EvidenceInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -52,12 +59,13 @@ class DestinationEvidence(generics.ListCreateAPIView):
         return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class EvidenceDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.EvidenceSerializer
 
     def get_object(self):
-        evidence = _evidence_queryset().filter(pk=self.kwargs["pk"]).first()
+        evidence = _evidence_queryset().filter(pk=object_id(self.kwargs["pk"])).first()
         if evidence is None:
             raise Http404("No such evidence.")
         return evidence
@@ -72,29 +80,33 @@ class FlagList(generics.ListAPIView):
         return _flag_queryset().order_by("-created_at", "-id")
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class FlagDetail(generics.RetrieveAPIView):
     permission_classes = [ReadOnly]
     serializer_class = s.FlagSerializer
 
     def get_object(self):
-        flag = _flag_queryset().filter(pk=self.kwargs["pk"]).first()
+        flag = _flag_queryset().filter(pk=object_id(self.kwargs["pk"])).first()
         if flag is None:
             raise Http404("No such flag.")
         return flag
 
 
+@extend_schema(parameters=[ID_PARAMETER])
 class FlagResolve(generics.GenericAPIView):
     """Clear or escalate an open flag (409 if it is not open)."""
 
     permission_classes = [OfficialWrites]
     serializer_class = s.FlagSerializer
 
-    @extend_schema(request=s.ResolveInput, responses={200: s.FlagSerializer})
+    @extend_schema(request=s.ResolveInput, responses={200: s.FlagSerializer}, examples=[OpenApiExample(
+        "Escalate", request_only=True, value={"resolution": "escalated", "note": "Matches the recovered unit."},
+    )])
     def post(self, request, pk):
         serializer = s.ResolveInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        flag = _flag_queryset().filter(pk=pk).first()
+        flag = _flag_queryset().filter(pk=object_id(pk)).first()
         if flag is None:
             raise Http404("No such flag.")
         services.resolve_flag(flag=flag, resolved_by=request.user, **serializer.validated_data)
-        return Response(s.FlagSerializer(_flag_queryset().get(pk=pk)).data)
+        return Response(s.FlagSerializer(_flag_queryset().get(pk=flag.pk)).data)

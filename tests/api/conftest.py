@@ -1,7 +1,5 @@
 """Shared API test set-up: clients per role, a small register, the access matrix."""
 
-import datetime as dt
-
 import pytest
 from knox.models import AuthToken
 from rest_framework.test import APIClient
