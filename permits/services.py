@@ -131,6 +131,24 @@ class _Move:
     effective_on: dt.date
 
 
+def define_trigger_ignore_list():
+    """Give this transaction an empty ``pgtrigger.ignore`` list unless it has one.
+
+    Every audit and protection trigger (django-pgtrigger) first reads that
+    setting inside a PL/pgSQL exception block; when it is undefined the read
+    raises, and each row then pays for an aborted subtransaction, which grows
+    worse than linearly in a large transaction (40,000 decisions: 28 s instead
+    of 5 s). Defining it as the empty list changes no trigger's behaviour; a
+    list set by ``pgtrigger.ignore()`` is left as it is. Call it before writing
+    many rows of an audited table in one transaction.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', '{}', true) "
+            "WHERE coalesce(current_setting('pgtrigger.ignore', true), '') = ''"
+        )
+
+
 # The columns a decision row is written with, in COPY order.
 _DECISION_COLUMNS = (
     "id", "permit_id", "kind", "from_status", "to_status", "effective_on", "recorded_at",
@@ -154,6 +172,8 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
     _from_statuses, to_status = TRANSITIONS[kind]
     kind, to_status = str(kind), str(to_status)
     head = ledger.lock_and_get_head()
+    if len(moves) > 1:
+        define_trigger_ignore_list()
     recorded_at = timezone.now()
     decided_by_id = decided_by.pk if decided_by else None
     rows = []

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from permits.matching import ENTRY_MATCH_SQL, is_valid_pattern
 from permits.models import Destination
-from permits.services import LIVE_STATUSES, InvalidInput, TransitionNotAllowed
+from permits.services import (
+    LIVE_STATUSES,
+    InvalidInput,
+    TransitionNotAllowed,
+    define_trigger_ignore_list,
+)
 
 from .models import DiversionEvidence, Flag, FlagStatus
 
@@ -129,6 +134,9 @@ def flag_evidence(*, evidence_id):
         with connection.cursor() as cursor:
             # One statement may raise 100,000 flags: let its sort stay in memory.
             cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Many audited flag rows in one transaction: see define_trigger_ignore_list.
+        define_trigger_ignore_list()
+        with connection.cursor() as cursor:
             cursor.execute(_FLAG_SQL, {"evidence": evidence_id, "live": sorted(LIVE_STATUSES)})
             (raised,) = cursor.fetchone()
         if raised:
@@ -182,6 +190,8 @@ def resolve_flags(*, flag_ids, resolution, note, resolved_by, all_or_nothing=Fal
             raise TransitionNotAllowed("This flag has already been resolved.")
         if not ids:
             return []
+        if len(ids) > 1:
+            define_trigger_ignore_list()  # many audited rows at once
         Flag.objects.filter(pk__in=ids).update(
             status=resolution, resolution_note=note.strip(), resolved_at=now, resolved_by=resolved_by
         )
