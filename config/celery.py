@@ -11,6 +11,11 @@ app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# The request id that queued a task is logged with the task's own lines.
+from .logging import connect_celery_signals  # noqa: E402
+
+connect_celery_signals()
+
 app.conf.beat_schedule = {
     "expire-permits-daily": {
         "task": "permits.tasks.expire_permits",
@@ -27,5 +32,7 @@ app.conf.beat_schedule = {
     "reconcile-flagging-every-minute": {
         "task": "reviews.tasks.reconcile_flagging",
         "schedule": 60.0,
+        # While no worker runs, beat keeps sending: stale runs are dropped.
+        "options": {"expires": 55},
     },
 }

@@ -301,7 +301,7 @@ def wait_for_http(url, child, timeout=60):
         if child.poll() is not None:
             return False
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:  # nosec B310 - our own http://127.0.0.1 URL
                 if response.status == 200:
                     return True
         except OSError:

@@ -1,6 +1,7 @@
 """API plumbing wired in through settings: parser, pagination, throttle."""
 
 import json
+import logging
 
 from django.conf import settings
 from rest_framework import exceptions, status
@@ -8,6 +9,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils import json as drf_json
+
+logger = logging.getLogger(__name__)
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -80,7 +83,11 @@ class TokenThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # the shared cache (Redis) is down: serve rather than fail
+            logger.warning("throttle cache unavailable; request allowed", exc_info=True)
+            return True
 
     def get_cache_key(self, request, view):
         auth = getattr(request, "auth", None)

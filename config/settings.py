@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "permits.context_processors.roles",
             ],
         },
     },
@@ -121,19 +122,28 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing happens after a commit that must never be undone by a broker
-# outage: fail fast, the reconciliation job picks up what was not queued.
+# outage: fail fast (measured: about 5 ms when Redis refuses connections,
+# about 1 s when it hangs; reviews.services.queue_flagging then stops trying
+# for a while), and the reconciliation job picks up what was not queued.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 1,
-    "socket_timeout": 2,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 1,
     "max_retries": 1,
 }
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
-}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+
+# The API's throttle counters must be shared by every web process: with a
+# broker configured they live in Redis (and fail open if it is down).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "permits",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -281,3 +291,86 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
+
+
+# =============================================================================
+# Security hardening and operations (issue 6). Kept in one block on purpose:
+# apps, middleware and settings for CSP, login lockout, two-factor sign-in,
+# sessions and structured logs.
+# =============================================================================
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+from .logging import logging_config  # noqa: E402
+
+INSTALLED_APPS += [
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+]
+
+
+def _insert_after(middleware, anchor, *names):
+    index = middleware.index(anchor) + 1
+    middleware[index:index] = list(names)
+
+
+# The request id first, so that every response (redirects included) carries it.
+MIDDLEWARE.insert(0, "config.security.RequestIdMiddleware")
+_insert_after(MIDDLEWARE, "django.middleware.security.SecurityMiddleware", "csp.middleware.CSPMiddleware")
+_insert_after(
+    MIDDLEWARE, "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.security.TwoFactorRequiredMiddleware",
+)
+# django-axes wants to be last: it turns a lockout into the lockout response.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+# Content-Security-Policy: nothing inline, nothing from elsewhere, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Login lockout (django-axes): 5 failures for one user name from one address
+# lock that pair out for an hour. Counting per (user, address) keeps an
+# attacker from locking the real user out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "config.security.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Attempts are kept in the database (shown in the admin); axes' own log lines
+# would put user names and addresses into the logs.
+AXES_VERBOSE = False
+
+# Two-factor sign-in (django-otp, TOTP): required for decision makers and
+# superusers on every page and the admin; API tokens are not affected.
+OTP_TOTP_ISSUER = "Export permits"
+TWO_FACTOR_URL = "/accounts/2fa/"
+
+# Sessions: 8 h at most (SESSION_COOKIE_AGE above), and gone with the browser.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Structured (JSON) logs with the request id, in web processes and tasks.
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO").upper())
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from pghistory.admin.core import EventModelFilter, EventsAdmin, LabelFilter
 
 from . import audit, services
@@ -636,9 +637,10 @@ class DecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return "—"
         rows = Decision.objects.filter(batch=obj.batch).select_related("permit").order_by("id")
         change = "admin:permits_decision_change"
+        count = rows.count()
         return format_html(
-            "<p>{} decision(s)</p><ul>{}</ul>",
-            rows.count(),
+            "<p>{}</p><ul>{}</ul>",
+            ngettext("%(n)d decision", "%(n)d decisions", count) % {"n": count},
             format_html_join(
                 "", '<li><a href="{}">{}</a> ({} → {})</li>',
                 ((reverse(change, args=[d.pk], current_app=self.admin_site.name), d.permit.number,

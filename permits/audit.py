@@ -11,6 +11,8 @@ apps built on top of ``permits``.
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
 
@@ -18,11 +20,32 @@ from .models import AuditEvent
 _NOISE = frozenset({"id", "created_at", "updated_at", "recorded_at", "hash", "previous_hash"})
 
 ACTION_LABELS = {
-    "insert": "created",
-    "update": "changed",
-    "delete": "deleted",
-    "password_change": "password changed",
+    "insert": _("created"),
+    "update": _("changed"),
+    "delete": _("deleted"),
+    "password_change": _("password changed"),
 }
+
+
+# The names of the tracked models and of their columns as the history shows them. The
+# models leave them implicit (Django derives them from the field names); they are listed
+# here so that makemessages finds them, and _labels translates them when a page is drawn.
+TRACKED_NAMES = (
+    gettext_noop("decision"), gettext_noop("permit"), gettext_noop("permit item"),
+    gettext_noop("end use assurance"), gettext_noop("flag"), gettext_noop("reviewcase-permit relationship"),
+    gettext_noop("kind"), gettext_noop("from status"), gettext_noop("to status"), gettext_noop("effective on"),
+    gettext_noop("authority"), gettext_noop("reason"), gettext_noop("decided by"), gettext_noop("batch"),
+    gettext_noop("number"), gettext_noop("exporter"), gettext_noop("exporter email"),
+    gettext_noop("destination"), gettext_noop("consignee"), gettext_noop("end user"), gettext_noop("end use"),
+    gettext_noop("status"), gettext_noop("received on"), gettext_noop("issued on"),
+    gettext_noop("valid until"), gettext_noop("starts on"), gettext_noop("currency"),
+    gettext_noop("open flags"), gettext_noop("control entry"), gettext_noop("description"),
+    gettext_noop("quantity"), gettext_noop("value"), gettext_noop("issuer"), gettext_noop("signatory"),
+    gettext_noop("reference"), gettext_noop("expires on"), gettext_noop("government authenticated"),
+    gettext_noop("reexport clause"), gettext_noop("compliance"), gettext_noop("notes"),
+    gettext_noop("evidence"), gettext_noop("relevance"), gettext_noop("resolved at"),
+    gettext_noop("resolved by"), gettext_noop("resolution note"), gettext_noop("reviewcase"),
+)
 
 
 @dataclass
@@ -59,8 +82,8 @@ def _labels(model_label):
     except (LookupError, ValueError):
         return model_label, {}
     concrete = model._meta.concrete_model
-    by_column = {f.column: str(f.verbose_name) for f in concrete._meta.concrete_fields}
-    return str(concrete._meta.verbose_name), by_column
+    by_column = {f.column: gettext(str(f.verbose_name)) for f in concrete._meta.concrete_fields}
+    return gettext(str(concrete._meta.verbose_name)), by_column
 
 
 def _changes(event, columns):

@@ -16,7 +16,7 @@ def _trigram(field, name):
     return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
 
 
-def _in(field, choices):
+def choices_constraint(field, choices):
     """A CHECK constraint that backs an enumerated field in the database."""
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": [value for value, _label in choices]}),
@@ -70,7 +70,7 @@ class DestinationMeasure(models.Model):
     class Meta:
         ordering = ["starts_on", "id"]
         constraints = [
-            _in("kind", MeasureKind.choices),
+            choices_constraint("kind", MeasureKind.choices),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="measure_ends_after_start",
@@ -151,7 +151,7 @@ class Permit(models.Model):
             _trigram("end_user", "permit_end_user_trgm"),
         ]
         constraints = [
-            _in("status", PermitStatus.choices),
+            choices_constraint("status", PermitStatus.choices),
             models.CheckConstraint(condition=Q(number__regex=PERMIT_NUMBER_RE), name="permit_number_format"),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True)
@@ -229,8 +229,8 @@ class EndUseAssurance(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            _in("kind", AssuranceKind.choices),
-            _in("compliance", Compliance.choices),
+            choices_constraint("kind", AssuranceKind.choices),
+            choices_constraint("compliance", Compliance.choices),
             models.CheckConstraint(
                 condition=Q(expires_on__isnull=True)
                 | Q(issued_on__isnull=True)
@@ -280,9 +280,9 @@ class Decision(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["permit", "id"], name="decision_permit_id")]
         constraints = [
-            _in("kind", DecisionKind.choices),
-            _in("from_status", PermitStatus.choices),
-            _in("to_status", PermitStatus.choices),
+            choices_constraint("kind", DecisionKind.choices),
+            choices_constraint("from_status", PermitStatus.choices),
+            choices_constraint("to_status", PermitStatus.choices),
             models.CheckConstraint(condition=~Q(reason=""), name="decision_reason_not_blank"),
         ]
 

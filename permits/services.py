@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import ledger, notifications
 from .matching import entry_q, is_valid_pattern
@@ -93,34 +94,36 @@ def check_move(*, permit, kind, effective_on, last_effective_on):
     allowed_from, _to = TRANSITIONS[kind]
     if permit.status not in allowed_from:
         raise TransitionNotAllowed(
-            f"Permit {permit.number} is {permit.status}: '{kind}' is allowed only from "
-            f"{', '.join(sorted(allowed_from))}."
+            _("Permit %(number)s is %(status)s: '%(kind)s' is allowed only from %(allowed)s.")
+            % {"number": permit.number, "status": permit.status, "kind": kind,
+               "allowed": ", ".join(sorted(allowed_from))}
         )
     if kind != K.EXPIRE and permit.status in (S.ACTIVE, S.SUSPENDED) and expired_by_date(permit, effective_on):
         raise TransitionNotAllowed(
-            f"Permit {permit.number} expired after {permit.valid_until.isoformat()}; "
-            f"it cannot be changed with effect on {effective_on.isoformat()}."
+            _("Permit %(number)s expired after %(valid_until)s; it cannot be changed with effect on %(day)s.")
+            % {"number": permit.number, "valid_until": permit.valid_until.isoformat(),
+               "day": effective_on.isoformat()}
         )
     if effective_on < permit.starts_on:
         raise InvalidInput({"effective_on": (
-            f"Must not be before the permit started ({permit.starts_on.isoformat()})."
+            _("Must not be before the permit started (%(day)s).") % {"day": permit.starts_on.isoformat()}
         )})
     if last_effective_on and effective_on < last_effective_on:
         raise InvalidInput({"effective_on": (
-            f"Must not be before the permit's last decision ({last_effective_on.isoformat()})."
+            _("Must not be before the permit's last decision (%(day)s).") % {"day": last_effective_on.isoformat()}
         )})
 
 
 def _validate_common(*, kind, reason, authority, effective_on, allowed_kinds):
     errors = {}
     if kind not in allowed_kinds:
-        errors["kind"] = f"Must be one of: {', '.join(sorted(allowed_kinds))}."
+        errors["kind"] = _("Must be one of: %(kinds)s.") % {"kinds": ", ".join(sorted(allowed_kinds))}
     if not reason or not str(reason).strip():
-        errors["reason"] = "A reason is required."
+        errors["reason"] = _("A reason is required.")
     if not authority or not str(authority).strip():
-        errors["authority"] = "An authority is required."
+        errors["authority"] = _("An authority is required.")
     if effective_on > today():
-        errors["effective_on"] = "Must not be after today."
+        errors["effective_on"] = _("Must not be after today.")
     if errors:
         raise InvalidInput(errors)
 
@@ -346,7 +349,7 @@ def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTH
     effective_on = effective_on or today()
     errors = {}
     if control_entry is not None and not is_valid_pattern(control_entry):
-        errors["control_entry"] = "Not a control-list entry pattern (e.g. '2-', '2-15', '2-15.a')."
+        errors["control_entry"] = _("Not a control-list entry pattern (e.g. '2-', '2-15', '2-15.a').")
     if errors:
         raise InvalidInput(errors)
     _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
@@ -409,19 +412,19 @@ def validate_items(items):
         err = {}
         entry = (item.get("control_entry") or "").strip()
         if not entry or not is_valid_pattern(entry):
-            err["control_entry"] = ["A control-list entry such as 2-15.a is required."]
+            err["control_entry"] = [_("A control-list entry such as 2-15.a is required.")]
         if not (item.get("description") or "").strip():
-            err["description"] = ["A description is required."]
+            err["description"] = [_("A description is required.")]
         quantity = item.get("quantity")
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or quantity > 2_147_483_647:
-            err["quantity"] = ["Must be a positive whole number."]
+            err["quantity"] = [_("Must be a positive whole number.")]
         value = _parse_decimal(item.get("value"))
         if value is None or value < 0:
-            err["value"] = ["Must be a non-negative amount."]
+            err["value"] = [_("Must be a non-negative amount.")]
         else:
             sign, digits, exponent = value.as_tuple()
             if exponent < -2 or len(digits) - max(0, -exponent) > 13:
-                err["value"] = ["At most 15 digits, 2 after the decimal point."]
+                err["value"] = [_("At most 15 digits, 2 after the decimal point.")]
         problems.append(err)
     return problems
 
@@ -440,47 +443,47 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
     errors = {}
     number = (number or "").strip()
     if not re.match(PERMIT_NUMBER_RE, number):
-        errors["number"] = ["3 to 40 letters, digits or hyphens, starting with a letter or digit."]
+        errors["number"] = [_("3 to 40 letters, digits or hyphens, starting with a letter or digit.")]
     elif Permit.objects.filter(number=number).exists():
-        errors["number"] = [f"A permit numbered {number} already exists."]
+        errors["number"] = [_("A permit numbered %(number)s already exists.") % {"number": number}]
     if not (exporter or "").strip():
-        errors["exporter"] = ["An exporter is required."]
+        errors["exporter"] = [_("An exporter is required.")]
     if exporter_email:
         try:
             validate_email(exporter_email)
         except ValidationError:
-            errors["exporter_email"] = ["Not a valid e-mail address."]
+            errors["exporter_email"] = [_("Not a valid e-mail address.")]
     if not isinstance(destination, Destination):
         code = (destination or "").strip().upper() if isinstance(destination, str) else ""
         destination = Destination.objects.filter(code=code).first()
         if destination is None:
-            errors["destination"] = ["Unknown country code (ISO 3166-1 alpha-2, e.g. TR)."]
+            errors["destination"] = [_("Unknown country code (ISO 3166-1 alpha-2, e.g. TR).")]
     on_day = today()
     received_on = received_on or on_day
     if status == S.ACTIVE:
         if issued_on is None:
-            errors["issued_on"] = ["Required for an active permit."]
+            errors["issued_on"] = [_("Required for an active permit.")]
         elif issued_on > on_day:
-            errors["issued_on"] = ["Must not be after today."]
+            errors["issued_on"] = [_("Must not be after today.")]
         if valid_until is None:
-            errors["valid_until"] = ["Required for an active permit."]
+            errors["valid_until"] = [_("Required for an active permit.")]
         elif issued_on and valid_until < issued_on:
-            errors["valid_until"] = ["Must not be before issued_on."]
+            errors["valid_until"] = [_("Must not be before issued_on.")]
         starts_on = issued_on
     elif status == S.PENDING:
         if issued_on is not None:
-            errors["issued_on"] = ["Must be absent for a pending permit."]
+            errors["issued_on"] = [_("Must be absent for a pending permit.")]
         if received_on > on_day:
-            errors["received_on"] = ["Must not be after today."]
+            errors["received_on"] = [_("Must not be after today.")]
         if valid_until is not None and valid_until < received_on:
-            errors["valid_until"] = ["Must not be before received_on."]
+            errors["valid_until"] = [_("Must not be before received_on.")]
         starts_on = received_on
     else:
-        errors["status"] = ["Must be 'active' or 'pending'."]
+        errors["status"] = [_("Must be 'active' or 'pending'.")]
     if not re.match(r"^[A-Z]{3}$", currency or ""):
-        errors["currency"] = ["A three-letter ISO 4217 code, e.g. CAD."]
+        errors["currency"] = [_("A three-letter ISO 4217 code, e.g. CAD.")]
     if not items:
-        errors["items"] = ["At least one item is required."]
+        errors["items"] = [_("At least one item is required.")]
     else:
         item_errors = validate_items(items)
         if any(item_errors):
@@ -510,7 +513,7 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
                 )
     except IntegrityError as exc:
         # A concurrent request took the number between our check and the insert.
-        raise InvalidInput({"number": [f"A permit numbered {number} already exists."]}) from exc
+        raise InvalidInput({"number": [_("A permit numbered %(number)s already exists.") % {"number": number}]}) from exc
     return permit
 
 
@@ -525,7 +528,7 @@ ASSURANCE_FIELDS = (
 def add_assurance(*, permit, **fields):
     unknown = set(fields) - set(ASSURANCE_FIELDS)
     if unknown:
-        raise InvalidInput({name: ["Unknown field."] for name in unknown})
+        raise InvalidInput({name: [_("Unknown field.")] for name in unknown})
     assurance = EndUseAssurance(permit=permit, **fields)
     _check_assurance(assurance)
     assurance.save()

@@ -6,14 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import Destination, Permit
-
-
-def _in(field, choices):
-    return models.CheckConstraint(
-        condition=Q(**{f"{field}__in": [value for value, _label in choices]}),
-        name=f"%(app_label)s_%(class)s_{field}_valid",
-    )
+from permits.models import Destination, Permit, choices_constraint
 
 
 class SourceType(models.TextChoices):
@@ -86,9 +79,9 @@ class DiversionEvidence(models.Model):
             ),
         ]
         constraints = [
-            _in("source_type", SourceType.choices),
-            _in("credibility", Credibility.choices),
-            _in("status", EvidenceStatus.choices),
+            choices_constraint("source_type", SourceType.choices),
+            choices_constraint("credibility", Credibility.choices),
+            choices_constraint("status", EvidenceStatus.choices),
         ]
 
     def __str__(self):
@@ -135,8 +128,8 @@ class Flag(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["permit", "evidence"], name="flag_one_per_permit_evidence"),
-            _in("status", FlagStatus.choices),
-            _in("relevance", Relevance.choices),
+            choices_constraint("status", FlagStatus.choices),
+            choices_constraint("relevance", Relevance.choices),
             models.CheckConstraint(
                 condition=Q(status=FlagStatus.OPEN, resolved_at__isnull=True)
                 | (~Q(status=FlagStatus.OPEN) & Q(resolved_at__isnull=False)),
@@ -184,11 +177,14 @@ class ReviewCase(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The decision maker's reasons; for a lifecycle decision they are also on
+    # each Decision row of ``decision_batch``, for "no action" only here.
+    decision_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         constraints = [
-            _in("status", ReviewStatus.choices),
+            choices_constraint("status", ReviewStatus.choices),
             models.CheckConstraint(
                 condition=Q(recommendation="") | Q(recommendation__in=[v for v, _l in Recommendation.choices]),
                 name="review_recommendation_valid",
@@ -233,8 +229,8 @@ class Finding(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["review", "criterion"], name="finding_one_per_criterion"),
-            _in("criterion", Criterion.choices),
-            _in("risk", RiskLevel.choices),
+            choices_constraint("criterion", Criterion.choices),
+            choices_constraint("risk", RiskLevel.choices),
         ]
 
     def __str__(self):

@@ -1,11 +1,13 @@
 """Writes for the work on the register: evidence, flags, reviews."""
 
 import logging
+import time
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from permits.matching import ENTRY_MATCH_SQL, is_valid_pattern
 from permits.models import Destination
@@ -39,11 +41,11 @@ def record_evidence(*, destination, recorded_by=None, **fields):
     """
     unknown = set(fields) - set(EVIDENCE_FIELDS)
     if unknown:
-        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
+        raise InvalidInput({name: [_("Unknown field.")] for name in sorted(unknown)})
     entries = [e.strip() for e in fields.get("control_entries") or []]
     bad = [e for e in entries if not is_valid_pattern(e)]
     if bad:
-        raise InvalidInput({"control_entries": [f"Not a control-list entry: {e!r}." for e in bad]})
+        raise InvalidInput({"control_entries": [_("Not a control-list entry: %(entry)s.") % {"entry": repr(e)} for e in bad]})
     fields["control_entries"] = entries
     fields["end_users"] = [" ".join(u.split()) for u in fields.get("end_users") or [] if u.strip()]
     evidence = DiversionEvidence(destination=destination, recorded_by=recorded_by, **fields)
@@ -57,17 +59,46 @@ def record_evidence(*, destination, recorded_by=None, **fields):
     return evidence
 
 
+# While the broker is known to be down, publishing is skipped for a while:
+# every request would otherwise wait for the connection to time out, and the
+# reconciliation job flags whatever was not queued.
+BROKER_BACKOFF_SECONDS = 30
+_broker_down_until = 0.0
+
+
+def reset_broker_backoff():
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 def queue_flagging(evidence_id):
-    """Ring the broker's doorbell; the database already holds the work."""
+    """Ring the broker's doorbell; the database already holds the work.
+
+    Returns True when the task was queued. Never raises: the evidence is saved
+    whatever happens here.
+    """
+    global _broker_down_until
+    from kombu.exceptions import OperationalError as BrokerError
+
     from .tasks import flag_evidence_task
 
+    if time.monotonic() < _broker_down_until:
+        logger.info("broker marked down: flagging of evidence %s left to reconciliation", evidence_id)
+        return False
     try:
         flag_evidence_task.apply_async(args=[evidence_id], retry=True)
-    except Exception:  # the broker is down: reconciliation will do it
-        logger.warning("could not queue flagging of evidence %s; reconciliation will", evidence_id,
-                       exc_info=True)
+    except BrokerError:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning("broker unreachable: flagging of evidence %s left to reconciliation", evidence_id)
+        return False
+    except Exception:
+        logger.exception("could not queue flagging of evidence %s; reconciliation will", evidence_id)
+        return False
+    return True
 
 
+# Built once from constant SQL (the entry-matching expression); every value
+# is a bound parameter (hence the nosec below).
 _FLAG_SQL = """
 WITH ev AS (
     SELECT id, destination_id, title, control_entries,
@@ -113,7 +144,7 @@ bumped AS (
     RETURNING p.id
 )
 SELECT count(*) FROM bumped
-""".format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))
+""".format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))  # nosec B608
 
 
 def flag_evidence(*, evidence_id):
@@ -173,9 +204,9 @@ def resolve_flags(*, flag_ids, resolution, note, resolved_by, all_or_nothing=Fal
     """Resolve several open flags at once; returns the flags this call resolved."""
     errors = {}
     if resolution not in (FlagStatus.CLEARED, FlagStatus.ESCALATED):
-        errors["resolution"] = ["Must be 'cleared' or 'escalated'."]
+        errors["resolution"] = [_("Must be 'cleared' or 'escalated'.")]
     if not note or not str(note).strip():
-        errors["note"] = ["A note is required."]
+        errors["note"] = [_("A note is required.")]
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
@@ -187,7 +218,7 @@ def resolve_flags(*, flag_ids, resolution, note, resolved_by, all_or_nothing=Fal
             .values_list("id", flat=True)
         )
         if all_or_nothing and len(ids) != len(set(flag_ids)):
-            raise TransitionNotAllowed("This flag has already been resolved.")
+            raise TransitionNotAllowed(_("This flag has already been resolved."))
         if not ids:
             return []
         if len(ids) > 1:
@@ -216,3 +247,233 @@ def _decrement_counters(flag_ids):
             {"ids": list(flag_ids)},
         )
 
+
+
+# --- Review cases -------------------------------------------------------------
+# A review gathers permits of one destination (from escalated flags or the
+# destination itself), records one finding per legal criterion, ends in a
+# recommendation, and is closed by a decision maker's decision, recorded
+# through the permit lifecycle and linked back to the review.
+
+
+def _live_permit_ids(destination):
+    from permits.models import Permit
+
+    return list(
+        Permit.objects.filter(destination=destination, status__in=LIVE_STATUSES).values_list("id", flat=True)
+    )
+
+
+def open_review(*, destination, title, opened_by, permit_ids=None, flag_ids=(), evidence_ids=()):
+    """Open a review case on one destination.
+
+    Without ``permit_ids`` the review covers every live permit of the destination.
+    """
+    from .models import ReviewCase
+
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput({"title": [_("A title is required.")]})
+    if len(title) > 300:
+        raise InvalidInput({"title": [_("At most 300 characters.")]})
+    with transaction.atomic():
+        review = ReviewCase.objects.create(destination=destination, title=title, opened_by=opened_by)
+        review.permits.add(*(permit_ids if permit_ids is not None else _live_permit_ids(destination)))
+        if flag_ids:
+            review.flags.add(*flag_ids)
+        if evidence_ids:
+            review.evidence.add(*evidence_ids)
+    return review
+
+
+def _add_flags_to_review(review, flags):
+    review.flags.add(*[f.pk for f in flags])
+    review.permits.add(*{f.permit_id for f in flags})
+    review.evidence.add(*{f.evidence_id for f in flags})
+
+
+def escalate_flags(*, flag_ids, note, resolved_by, review=None, title=""):
+    """Escalate open flags and put them into a review case; returns the reviews touched.
+
+    Steps: resolve the flags as escalated (only those still open); then either
+    add them to ``review`` (which must be open and on their destination) or
+    open one new review per destination among them, titled ``title``.
+    All in one transaction.
+    """
+    from .models import ReviewCase, ReviewStatus
+
+    with transaction.atomic():
+        if review is not None:
+            # Locked so that a recommendation submitted meanwhile cannot miss these flags.
+            review = ReviewCase.objects.select_for_update().get(pk=review.pk)
+            if review.status != ReviewStatus.OPEN:
+                raise TransitionNotAllowed(
+                    _("This review is no longer open; choose another or open a new one."))
+            other = Flag.objects.filter(pk__in=flag_ids).exclude(destination_id=review.destination_id)
+            if other.exists():
+                raise InvalidInput({"review": [
+                    _("A review covers one destination: these flags concern another destination.")
+                ]})
+        flags = resolve_flags(flag_ids=flag_ids, resolution=FlagStatus.ESCALATED, note=note,
+                              resolved_by=resolved_by)
+        if not flags:
+            raise TransitionNotAllowed(_("None of these flags is still open."))
+        if review is not None:
+            _add_flags_to_review(review, flags)
+            return [review]
+        by_destination = {}
+        for flag in flags:
+            by_destination.setdefault(flag.destination_id, []).append(flag)
+        reviews = []
+        for code, group in sorted(by_destination.items()):
+            destination = group[0].destination
+            review_title = (title or "").strip() or _("Review of permits to %(name)s") % {"name": destination.name}
+            review = open_review(destination=destination, title=review_title, opened_by=resolved_by,
+                                 permit_ids=[])
+            _add_flags_to_review(review, group)
+            reviews.append(review)
+        return reviews
+
+
+def _locked_open_review(review):
+    from .models import ReviewCase, ReviewStatus
+
+    locked = ReviewCase.objects.select_for_update().get(pk=review.pk)
+    if locked.status != ReviewStatus.OPEN:
+        raise TransitionNotAllowed(_("This review is no longer open: its findings and recommendation are final."))
+    return locked
+
+
+def record_findings(*, review, findings, recorded_by):
+    """Record or replace findings on an open review.
+
+    ``findings`` is a list of dicts with ``criterion``, ``risk``, ``rationale``
+    and ``evidence_ids`` (evidence attached to the review). One finding per
+    criterion: recording a criterion again replaces its finding.
+    """
+    from .models import Criterion, Finding, RiskLevel
+
+    errors = {}
+    criteria = {c for c, _l in Criterion.choices}
+    risks = {r for r, _l in RiskLevel.choices}
+    allowed_evidence = set(review.evidence.values_list("id", flat=True)) | set(
+        DiversionEvidence.objects.filter(destination_id=review.destination_id).values_list("id", flat=True)
+    )
+    seen = set()
+    for item in findings:
+        criterion = item.get("criterion")
+        key = criterion if criterion in criteria else "criterion"
+        if criterion not in criteria:
+            errors.setdefault("criterion", []).append(_("Unknown criterion."))
+            continue
+        if criterion in seen:
+            errors.setdefault(key, []).append(_("Only one finding per criterion."))
+        seen.add(criterion)
+        if item.get("risk") not in risks:
+            errors.setdefault(key, []).append(_("Choose a risk level: none, low or substantial."))
+        if not (item.get("rationale") or "").strip():
+            errors.setdefault(key, []).append(_("A rationale is required."))
+        unknown = set(item.get("evidence_ids") or []) - allowed_evidence
+        if unknown:
+            errors.setdefault(key, []).append(_("Evidence must concern the review's destination."))
+    if not findings and not errors:
+        errors["findings"] = [_("Record at least one finding.")]
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        locked = _locked_open_review(review)
+        saved = []
+        for item in findings:
+            finding, _created = Finding.objects.update_or_create(
+                review=locked, criterion=item["criterion"],
+                defaults={"risk": item["risk"], "rationale": item["rationale"].strip(),
+                          "recorded_by": recorded_by},
+            )
+            finding.evidence.set(item.get("evidence_ids") or [])
+            saved.append(finding)
+        linked = {e for item in findings for e in item.get("evidence_ids") or []}
+        if linked:
+            locked.evidence.add(*linked)
+    return saved
+
+
+def submit_recommendation(*, review, recommendation, rationale, recommended_by):
+    """Submit an open review's recommendation to the decision makers.
+
+    Every criterion must have a finding first (the assessment is systematic),
+    and a recommendation to act needs permits to act on.
+    """
+    from .models import Criterion, Recommendation, ReviewStatus
+
+    errors = {}
+    if recommendation not in {r for r, _l in Recommendation.choices}:
+        errors["recommendation"] = [_("Choose no action, suspend, cancel or reinstate.")]
+    if not (rationale or "").strip():
+        errors["rationale"] = [_("A rationale is required.")]
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        locked = _locked_open_review(review)
+        assessed = set(locked.findings.values_list("criterion", flat=True))
+        missing = [label for value, label in Criterion.choices if value not in assessed]
+        if missing:
+            raise InvalidInput({"recommendation": [
+                _("Record a finding for every criterion first. Missing: %(missing)s")
+                % {"missing": "; ".join(str(m) for m in missing)}
+            ]})
+        if recommendation != Recommendation.NO_ACTION and not locked.permits.exists():
+            raise InvalidInput({"recommendation": [_("This review covers no permit to act on.")]})
+        locked.recommendation = recommendation
+        locked.recommendation_rationale = rationale.strip()
+        locked.recommended_by = recommended_by
+        locked.recommended_at = timezone.now()
+        locked.status = ReviewStatus.RECOMMENDED
+        locked.save(update_fields=["recommendation", "recommendation_rationale", "recommended_by",
+                                   "recommended_at", "status"])
+    return locked
+
+
+def decide_review(*, review, kind, reason, decided_by, authority=None, effective_on=None):
+    """Record the decision maker's decision on a recommended review.
+
+    ``kind`` is ``no_action`` (the review is closed, no permit changes) or a
+    lifecycle kind (suspend, cancel, reinstate) applied to the review's permits
+    as one batch through ``permits.services.record_batch_decision``; permits
+    the lifecycle does not allow it for are left alone. The batch is linked to
+    the review. Returns (review, BatchResult or None).
+    """
+    from permits import services as permit_services
+
+    from .models import Recommendation, ReviewCase, ReviewStatus
+
+    kinds = {r for r, _l in Recommendation.choices}
+    if kind not in kinds:
+        raise InvalidInput({"kind": [_("Choose no action, suspend, cancel or reinstate.")]})
+    if not (reason or "").strip():
+        raise InvalidInput({"reason": [_("A reason is required.")]})
+    with transaction.atomic():
+        locked = ReviewCase.objects.select_for_update().get(pk=review.pk)
+        if locked.status != ReviewStatus.RECOMMENDED:
+            raise TransitionNotAllowed(_("Only a review with a recommendation waiting can be decided."))
+        result = None
+        if kind == Recommendation.NO_ACTION:
+            locked.status = ReviewStatus.CLOSED
+        else:
+            permit_ids = list(locked.permits.values_list("id", flat=True))
+            result = permit_services.record_batch_decision(
+                permit_ids=permit_ids, kind=kind, reason=reason,
+                authority=authority or permit_services.DEFAULT_AUTHORITY,
+                effective_on=effective_on, decided_by=decided_by,
+            )
+            if not result.affected:
+                raise TransitionNotAllowed(
+                    _("The lifecycle allows “%(kind)s” for none of this review's permits; nothing was recorded.")
+                    % {"kind": dict(Recommendation.choices)[kind]}
+                )
+            locked.decision_batch = result.batch
+            locked.status = ReviewStatus.DECIDED
+        locked.decided_by = decided_by
+        locked.decided_at = timezone.now()
+        locked.decision_note = reason.strip()
+        locked.save(update_fields=["status", "decision_batch", "decided_by", "decided_at", "decision_note"])
+    return locked, result

@@ -26,6 +26,10 @@ def pytest_configure(config):
 
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Throttle counters must not leak between tests or runs through a shared Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # WhiteNoise warns on every request when STATIC_ROOT is missing (no collectstatic in tests).
+    Path(settings.STATIC_ROOT).mkdir(exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +59,38 @@ def _eager_tasks(request):
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_on_force_login(request, monkeypatch):
+    """``client.force_login`` skips the password, so it skips the second factor too.
+
+    Decision makers and superusers need a verified TOTP device for every page;
+    tests that are not about sign-in get one attached by force_login. Tests of
+    the sign-in itself use ``@pytest.mark.second_factor`` and sign in for real.
+    """
+    if request.node.get_closest_marker("second_factor"):
+        return
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from config.security import two_factor_required
+
+        if two_factor_required(user):
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, name="test device", defaults={"confirmed": True}
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 def _free_port():
@@ -160,6 +196,29 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url):
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The system's headless Chromium, driven by Playwright; one for the whole run
+    (Playwright's sync API allows one running instance per thread)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs {CHROMIUM} for the browser tests", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium): browser tests skipped")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def wait_for(predicate, timeout=20.0, interval=0.1):

@@ -8,13 +8,6 @@ from django.test import Client
 
 from tests.factories import PermitFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-]
-
-
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Admin pages render without a collectstatic manifest in tests."""
@@ -41,17 +34,6 @@ def login(client):
         return client
 
     return as_user
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """The decision flow in a real browser (headless Chromium, Playwright)."""
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from permits.models import Decision, Permit
 from tests.admin.conftest import session_cookie_for
 from tests.factories import PASSWORD, PermitFactory
+from tests.otp import current_code
 
 pytestmark = pytest.mark.browser
 
@@ -18,6 +20,12 @@ def test_decision_maker_suspends_three_permits_in_one_batch(browser_page, live_s
     page.fill("#id_username", decision_maker.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
+    # Decision makers then give a code from their authenticator.
+    page.wait_for_url("**/accounts/2fa/**")
+    device = TOTPDevice.objects.create(user=decision_maker, name="test authenticator", confirmed=True)
+    page.reload()
+    page.fill("#id_token", current_code(device))
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_url("**/admin/permits/permit/")
 
     for permit in permits:

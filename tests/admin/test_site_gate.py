@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import PASSWORD
+from tests.otp import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +34,12 @@ def test_anonymous_sent_to_login(client):
 
 
 def test_login_form_admits_decision_maker_without_staff_flag(client, make_user):
-    make_user("decision_maker", username="dm", is_staff=False)
+    user = make_user("decision_maker", username="dm", is_staff=False)
     response = client.post("/admin/login/?next=/admin/", {"username": "dm", "password": PASSWORD})
     assert response.status_code == 302
+    # Decision makers then give their second factor (tests/security/test_two_factor.py).
+    assert client.get("/admin/").url.startswith("/accounts/2fa/")
+    pass_second_factor(client, user, next_url="/admin/")
     assert client.get("/admin/").status_code == 200
 
 

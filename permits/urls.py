@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("permits/", views.permit_search, name="permit-search"),
+    path("permits/export.csv", views.permit_export, name="permit-export"),
+    path("permits/<str:number>/assurances/<int:pk>/", views.assurance_update, name="assurance-update"),
+]

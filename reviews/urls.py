@@ -1,0 +1,34 @@
+from django.urls import path, register_converter
+
+from . import views
+
+
+class PermitNumberConverter:
+    regex = r"[A-Za-z0-9][A-Za-z0-9-]{2,39}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(PermitNumberConverter, "permit")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("flags/", views.flag_queue, name="flag-queue"),
+    path("flags/resolve/", views.flags_resolve, name="flags-resolve"),
+    path("flags/<int:pk>/resolve/", views.flag_resolve, name="flag-resolve"),
+    path("permits/<permit:number>/", views.permit_detail, name="permit-detail"),
+    path("destinations/", views.destination_list, name="destination-list"),
+    path("destinations/<str:code>/", views.destination_detail, name="destination-detail"),
+    path("destinations/<str:code>/evidence/", views.evidence_record, name="evidence-record"),
+    path("destinations/<str:code>/reviews/", views.review_open, name="review-open"),
+    path("evidence/<int:pk>/progress/", views.evidence_progress, name="evidence-progress"),
+    path("reviews/", views.review_list, name="review-list"),
+    path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
+    path("reviews/<int:pk>/findings/", views.review_findings, name="review-findings"),
+    path("reviews/<int:pk>/recommendation/", views.review_recommend, name="review-recommend"),
+    path("reviews/<int:pk>/decision/", views.review_decide, name="review-decide"),
+]

@@ -1,0 +1,455 @@
+"""The officials' pages on the reviews side: dashboard, flag queue, permit
+dossier, destinations with evidence intake, and review cases.
+
+Every view checks the role (permits.views.role_required); writes go through
+the services; reads through the selectors.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from permits.forms import AssuranceComplianceForm, StatusAsOfForm
+from permits.models import Destination
+from permits.audit import permit_history
+from permits.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
+from permits.selectors import NotStarted, measures_in_force, status_as_of
+from permits.services import DomainError, InvalidInput, TransitionNotAllowed, today
+from permits.views import PAGE_SIZE, READ_ROLES, role_required, safe_next
+
+from . import selectors, services
+from .forms import (
+    BulkResolveForm,
+    DecisionForm,
+    EvidenceForm,
+    FindingsForm,
+    FlagFilterForm,
+    OpenReviewForm,
+    RecommendationForm,
+    ResolveForm,
+)
+from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
+
+
+def _error_text(exc):
+    if isinstance(exc, InvalidInput):
+        return " ".join(" ".join(str(m) for m in msgs) if isinstance(msgs, list) else str(msgs)
+                        for msgs in exc.errors.values())
+    if isinstance(exc, TransitionNotAllowed):
+        return exc.detail
+    return str(exc)
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return dashboard(request)
+
+
+@role_required(*READ_ROLES)
+def dashboard(request):
+    data = selectors.dashboard(
+        is_official=has_role(request.user, OFFICIAL),
+        is_decision_maker=has_role(request.user, DECISION_MAKER),
+    )
+    return render(request, "reviews/dashboard.html", data)
+
+
+# --- Flags ---------------------------------------------------------------------
+
+@role_required(*READ_ROLES)
+def flag_queue(request):
+    destinations = list(selectors.flagged_destinations())
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = FlagStatus.OPEN
+    filters = FlagFilterForm(data, destinations=destinations)
+    if filters.is_valid():
+        c = filters.cleaned_data
+        flags = selectors.flag_queue(
+            destination=c["destination"], relevance=c["relevance"], status=c["status"],
+            evidence=c["evidence"], sort=c["sort"] or "newest",
+        )
+    else:
+        flags = Flag.objects.none()
+    page = Paginator(flags, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    reviews = list(selectors.open_reviews())
+    resolve_form = BulkResolveForm(reviews=reviews, auto_id="bulk_%s")
+    return render(request, "reviews/flag_queue.html", {
+        "filters": filters, "page": page, "query": query.urlencode(), "resolve_form": resolve_form,
+    })
+
+
+def _resolve(request, flag_ids, form):
+    """Clear, or escalate into a review; returns (resolved flags, reviews touched)."""
+    c = form.cleaned_data
+    if c["resolution"] == FlagStatus.CLEARED:
+        return services.resolve_flags(flag_ids=flag_ids, resolution=FlagStatus.CLEARED,
+                                      note=c["note"], resolved_by=request.user), []
+    review = None
+    if c["review"]:
+        review = ReviewCase.objects.filter(pk=int(c["review"])).first()
+        if review is None:
+            raise InvalidInput({"review": [_("That review no longer exists.")]})
+    reviews = services.escalate_flags(flag_ids=flag_ids, note=c["note"], resolved_by=request.user,
+                                      review=review, title=c["title"])
+    return None, reviews
+
+
+def _form_errors_to_messages(request, form, prefix=""):
+    """The forms post from pages that list many flags: report errors as messages, naming the field."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{prefix}{label}: {error}" if label else f"{prefix}{error}")
+
+
+def _report(request, count, reviews):
+    if reviews:
+        for review in reviews:
+            messages.success(request, _("Flags escalated to review #%(id)s “%(title)s”.")
+                             % {"id": review.pk, "title": review.title})
+    else:
+        messages.success(request, _("%(count)s flag(s) cleared.") % {"count": count})
+
+
+@require_POST
+@role_required(OFFICIAL)
+def flags_resolve(request):
+    """Bulk resolution from the queue."""
+    reviews = list(selectors.open_reviews())
+    form = BulkResolveForm(request.POST, reviews=reviews)
+    target = safe_next(request, reverse("flag-queue"))
+    if not form.is_valid():
+        _form_errors_to_messages(request, form)
+        return redirect(target)
+    try:
+        cleared, touched = _resolve(request, form.cleaned_data["flag"], form)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(target)
+    if cleared is not None and not cleared:
+        messages.error(request, _("None of the selected flags was still open."))
+    else:
+        _report(request, len(cleared or []), touched)
+    if len(touched) == 1:
+        return redirect("review-detail", pk=touched[0].pk)
+    return redirect(target)
+
+
+@require_POST
+@role_required(OFFICIAL)
+def flag_resolve(request, pk):
+    """One flag, from the dossier, the destination page or the live flag list."""
+    flag = get_object_or_404(Flag, pk=pk)
+    reviews = list(selectors.open_reviews([flag.destination_id]))
+    form = ResolveForm(request.POST, reviews=reviews, prefix=f"flag{pk}")
+    target = safe_next(request, reverse("permit-detail", args=[flag.permit.number]))
+    if not form.is_valid():
+        _form_errors_to_messages(request, form, prefix=_("Flag #%(id)s: ") % {"id": pk})
+        return redirect(target)
+    try:
+        cleared, touched = _resolve(request, [pk], form)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(target)
+    if cleared is not None and not cleared:
+        messages.error(request, _("This flag has already been resolved."))
+    else:
+        _report(request, 1, touched)
+    return redirect(target)
+
+
+# --- Permit dossier ----------------------------------------------------------------
+
+
+
+@role_required(*READ_ROLES)
+def permit_detail(request, number):
+    permit = selectors.permit_dossier(number)
+    if permit is None:
+        raise Http404(_("No permit with this number."))
+    decisions = list(permit.decisions.all())
+    as_of_form = StatusAsOfForm(request.GET if "as_of" in request.GET else None)
+    as_of_result, as_of_error = None, None
+    if as_of_form.is_bound:
+        if as_of_form.is_valid():
+            try:
+                as_of_result = status_as_of(permit, as_of_form.cleaned_data["as_of"], decisions=decisions)
+            except NotStarted:
+                as_of_error = _("The permit had not started on that date (it started on %(day)s).") % {
+                    "day": permit.starts_on.isoformat()}
+        else:
+            as_of_error = _("Enter a date as YYYY-MM-DD.")
+    current = status_as_of(permit, decisions=decisions) if permit.starts_on <= today() else None
+    open_flags = [f for f in permit.flags.all() if f.status == FlagStatus.OPEN]
+    for f in open_flags:
+        f.form_prefix = f"flag{f.pk}"
+    assurance_forms = [
+        (a, AssuranceComplianceForm(initial={"compliance": a.compliance, "notes": a.notes},
+                                    auto_id=f"assurance{a.pk}_%s"))
+        for a in permit.assurances.all()
+    ]
+    return render(request, "reviews/permit_detail.html", {
+        "permit": permit,
+        "decisions": decisions,
+        "current": current,
+        "as_of_form": as_of_form,
+        "as_of_result": as_of_result,
+        "as_of_error": as_of_error,
+        "timeline": selectors.permit_timeline(permit),
+        "open_flags": open_flags,
+        "open_reviews": list(selectors.open_reviews([permit.destination_id])) if open_flags else [],
+        "assurance_forms": assurance_forms,
+        # Auditors (and superusers) read the permit's audit trail here too.
+        "history": permit_history(permit) if has_role(request.user, AUDITOR) else None,
+    }, status=400 if as_of_form.is_bound and not as_of_form.is_valid() else 200)
+
+
+# --- Destinations -------------------------------------------------------------
+
+@role_required(*READ_ROLES)
+def destination_list(request):
+    q = (request.GET.get("q") or "").strip()[:100]
+    if len(q) == 2 and Destination.objects.filter(code=q.upper()).exists():
+        return redirect("destination-detail", code=q.upper())
+    destinations = Destination.objects.annotate(
+        permit_count=Count("permits", distinct=True),
+        active_permits=Count("permits", filter=Q(permits__status="active"), distinct=True),
+    )
+    if q:
+        destinations = destinations.filter(Q(name__icontains=q) | Q(code__iexact=q))
+    else:
+        destinations = destinations.filter(Q(permit_count__gt=0) | Q(open_flags__gt=0))
+    return render(request, "reviews/destination_list.html", {
+        "destinations": destinations.order_by("name"), "q": q,
+    })
+
+
+def _destination(code):
+    code = (code or "").upper()
+    destination = Destination.objects.filter(code=code).prefetch_related("measures").first()
+    if destination is None:
+        raise Http404(_("Unknown country code."))
+    return destination
+
+
+def _destination_page(request, destination, *, evidence_form=None, recorded=None, status=200):
+    evidence = list(selectors.destination_evidence(destination)[:50])
+    permits_page = Paginator(selectors.destination_permits(destination), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "reviews/destination_detail.html", {
+        "destination": destination,
+        "measures": measures_in_force(destination),
+        "all_measures": list(destination.measures.all()),
+        "status_counts": selectors.destination_permit_counts(destination),
+        "permits_page": permits_page,
+        "evidence_list": evidence,
+        "evidence_form": evidence_form or EvidenceForm(),
+        "recorded": recorded,
+        "open_review_form": OpenReviewForm(auto_id="review_%s", initial={
+            "title": _("Review of permits to %(name)s") % {"name": destination.name}}),
+    }, status=status)
+
+
+@role_required(*READ_ROLES)
+def destination_detail(request, code):
+    destination = _destination(code)
+    recorded = None
+    if request.GET.get("recorded", "").isdigit():
+        recorded = _progress_context(int(request.GET["recorded"]), destination)
+    return _destination_page(request, destination, recorded=recorded)
+
+
+# The live list after recording evidence shows the most relevant flags; the queue has them all.
+PROGRESS_FLAGS = 50
+
+
+def _progress_context(evidence_id, destination=None):
+    evidence = DiversionEvidence.objects.filter(pk=evidence_id).first()
+    if evidence is None or (destination is not None and evidence.destination_id != destination.pk):
+        return None
+    done = evidence.flagging_finished_at is not None
+    flags = list(selectors.evidence_flags(evidence.pk)[:PROGRESS_FLAGS]) if done else []
+    for f in flags:
+        f.form_prefix = f"flag{f.pk}"
+    return {
+        "evidence": evidence,
+        "done": done,
+        "flags": flags,
+        "more_flags": max(0, evidence.flags_raised - len(flags)),
+        "open_reviews": list(selectors.open_reviews([evidence.destination_id])) if flags else [],
+        "next": reverse("destination-detail", args=[evidence.destination_id]) + f"?recorded={evidence.pk}#progress",
+    }
+
+
+@require_POST
+@role_required(OFFICIAL)
+def evidence_record(request, code):
+    destination = _destination(code)
+    form = EvidenceForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(request, "reviews/_evidence_form.html",
+                          {"destination": destination, "evidence_form": form}, status=400)
+        return _destination_page(request, destination, evidence_form=form, status=400)
+    try:
+        evidence = services.record_evidence(destination=destination, recorded_by=request.user,
+                                            **form.service_fields())
+    except InvalidInput as exc:
+        for field, errors in exc.errors.items():
+            form.add_error(field if field in form.fields else None, errors)
+        if request.htmx:
+            return render(request, "reviews/_evidence_form.html",
+                          {"destination": destination, "evidence_form": form}, status=400)
+        return _destination_page(request, destination, evidence_form=form, status=400)
+    if request.htmx:
+        return render(request, "reviews/_evidence_form.html", {
+            "destination": destination, "evidence_form": EvidenceForm(),
+            "recorded": _progress_context(evidence.pk),
+            "saved_message": _("Evidence saved."),
+            "focus_progress": True,
+        })
+    messages.success(request, _("Evidence saved."))
+    return redirect(reverse("destination-detail", args=[destination.pk]) + f"?recorded={evidence.pk}#progress")
+
+
+@role_required(*READ_ROLES)
+def evidence_progress(request, pk):
+    recorded = _progress_context(pk)
+    if recorded is None:
+        raise Http404(_("No such evidence."))
+    return render(request, "reviews/_flagging_progress.html", {
+        "recorded": recorded, "destination": recorded["evidence"].destination,
+    })
+
+
+# --- Reviews ------------------------------------------------------------------
+
+@role_required(*READ_ROLES)
+def review_list(request):
+    status = request.GET.get("status") or ""
+    if status not in {s for s, _l in ReviewStatus.choices}:
+        status = ""
+    page = Paginator(selectors.review_list(status=status or None), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "reviews/review_list.html", {
+        "page": page, "status": status, "statuses": ReviewStatus.choices,
+    })
+
+
+@require_POST
+@role_required(OFFICIAL)
+def review_open(request, code):
+    destination = _destination(code)
+    form = OpenReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A title is required to open a review."))
+        return redirect("destination-detail", code=destination.pk)
+    try:
+        review = services.open_review(destination=destination, title=form.cleaned_data["title"],
+                                      opened_by=request.user)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("destination-detail", code=destination.pk)
+    messages.success(request, _("Review opened."))
+    return redirect("review-detail", pk=review.pk)
+
+
+def _review_or_404(pk):
+    review = selectors.review_detail(pk)
+    if review is None:
+        raise Http404(_("No such review."))
+    return review
+
+
+def _review_page(request, review, *, findings_form=None, recommendation_form=None, decision_form=None,
+                 status=200):
+    evidence = list(selectors.review_evidence_choices(review))
+    existing = {f.criterion: f for f in review.findings.all()}
+    kind = review.recommendation if review.recommendation else None
+    return render(request, "reviews/review_detail.html", {
+        "review": review,
+        "evidence": evidence,
+        "findings": existing,
+        "finding_rows": [(value, label, existing.get(value)) for value, label in FindingsForm().criteria],
+        "findings_form": findings_form or FindingsForm(evidence=evidence, initial_findings=existing),
+        "recommendation_form": recommendation_form or RecommendationForm(),
+        "decision_form": decision_form or DecisionForm(initial={"kind": kind}),
+        "decisions": selectors.review_decisions(review),
+    }, status=status)
+
+
+@role_required(*READ_ROLES)
+def review_detail(request, pk):
+    return _review_page(request, _review_or_404(pk))
+
+
+@require_POST
+@role_required(OFFICIAL)
+def review_findings(request, pk):
+    review = _review_or_404(pk)
+    evidence = list(selectors.review_evidence_choices(review))
+    form = FindingsForm(request.POST, evidence=evidence)
+    if not form.is_valid():
+        return _review_page(request, review, findings_form=form, status=400)
+    try:
+        services.record_findings(review=review, findings=form.findings(), recorded_by=request.user)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return _review_page(request, review, findings_form=form, status=400 if isinstance(exc, InvalidInput) else 409)
+    messages.success(request, _("Findings saved."))
+    return redirect(reverse("review-detail", args=[pk]) + "#findings")
+
+
+@require_POST
+@role_required(OFFICIAL)
+def review_recommend(request, pk):
+    review = _review_or_404(pk)
+    form = RecommendationForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, review, recommendation_form=form, status=400)
+    try:
+        services.submit_recommendation(review=review, recommendation=form.cleaned_data["recommendation"],
+                                       rationale=form.cleaned_data["rationale"], recommended_by=request.user)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return _review_page(request, review, recommendation_form=form,
+                            status=400 if isinstance(exc, InvalidInput) else 409)
+    messages.success(request, _("Recommendation submitted to the decision makers."))
+    return redirect("review-detail", pk=pk)
+
+
+@require_POST
+@role_required(DECISION_MAKER)
+def review_decide(request, pk):
+    review = _review_or_404(pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, review, decision_form=form, status=400)
+    c = form.cleaned_data
+    try:
+        _review, result = services.decide_review(
+            review=review, kind=c["kind"], reason=c["reason"], authority=c["authority"],
+            effective_on=c["effective_on"], decided_by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return _review_page(request, review, decision_form=form,
+                            status=400 if isinstance(exc, InvalidInput) else 409)
+    if result is None:
+        messages.success(request, _("Review closed with no action."))
+    else:
+        messages.success(request, _("Decision recorded for %(count)s permit(s).") % {"count": result.affected})
+        if result.skipped:
+            messages.warning(request, _("%(count)s permit(s) left unchanged: the lifecycle does not allow it.")
+                             % {"count": len(result.skipped)})
+    return redirect("review-detail", pk=pk)
+
+
