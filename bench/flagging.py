@@ -117,7 +117,9 @@ def product_run(expected, timeout=300):
     return t.seconds
 
 
-def baseline_run(expected):
+def baseline_run(expected, triggers):
+    """The hand-written INSERT … SELECT; ``triggers``: with the audit trigger the
+    table has as deployed (one event row per flag), or without any."""
     with raw() as conn, conn.cursor() as cur:
         cur.execute(
             "INSERT INTO reviews_diversionevidence (destination_id, title, summary, source_type, "
@@ -126,15 +128,19 @@ def baseline_run(expected):
             "VALUES (%s, 'baseline', '', 'official', '', '', '2020-10-20', '', 'high', '{2-15}', '{Baykar}', "
             "'{}', 'unverified', now(), 0, now()) RETURNING id", [BIG])
         (evidence_id,) = cur.fetchone()
-        disable_user_triggers(cur, ["reviews_flag"])
+        if not triggers:
+            disable_user_triggers(cur, ["reviews_flag"])
         try:
             with Timer() as t:
                 with conn.transaction():
+                    if triggers:  # as the product does (see define_trigger_ignore_list)
+                        cur.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
                     cur.execute(BASELINE_SQL, {"evidence": evidence_id, "title": "Downed TB2 carried a CMX-15D",
                                                "dest": BIG, "live": LIVE})
                     inserted = cur.rowcount
         finally:
-            enable_user_triggers(cur, ["reviews_flag"])
+            if not triggers:
+                enable_user_triggers(cur, ["reviews_flag"])
     if inserted != expected:
         raise RuntimeError(f"baseline inserted {inserted}, {expected} expected")
     return t.seconds
@@ -148,17 +154,27 @@ def run(runs=3, log_dir=ROOT / "bench" / "out"):
 
     app.control.purge()  # nothing but this benchmark's tasks on the queue
     worker = start_worker(log_dir / "celery-worker.log")
-    product, baseline = [], []
+    product, baseline, bare = [], [], []
     try:
         for i in range(runs):
             product.append(product_run(expected))
             reset()
-            baseline.append(baseline_run(expected))
+            baseline.append(baseline_run(expected, triggers=True))
             reset()
-            print(f"    run {i + 1}: product {product[-1]:.2f} s, baseline {baseline[-1]:.2f} s", flush=True)
+            bare.append(baseline_run(expected, triggers=False))
+            reset()
+            print(f"    run {i + 1}: product {product[-1]:.2f} s, baseline {baseline[-1]:.2f} s "
+                  f"(audit trigger on), {bare[-1]:.2f} s (off)", flush=True)
     finally:
         stop_worker(worker)
-    figure = Figure("2", f"flagging: evidence on {BIG} → {expected:,} flags (real worker)", median(product), "s",
-                    median(baseline), "one INSERT … SELECT", "ratio ≤ 2", runs=product, baseline_runs=baseline)
+    name = f"flagging: evidence on {BIG} → {expected:,} flags (real worker)"
+    figure = Figure("2", name, median(product), "s", median(baseline),
+                    "one INSERT … SELECT, audit trigger on as deployed", "ratio ≤ 2",
+                    runs=product, baseline_runs=baseline)
     figure.met = figure.ratio is not None and figure.ratio <= 2
-    return [figure]
+    strict = Figure("2b", name, median(product), "s", median(bare),
+                    "the same INSERT … SELECT with the audit trigger off", "(ratio ≤ 2)",
+                    runs=product, baseline_runs=bare,
+                    note="the audit trail writes one event row per flag, which a bare INSERT skips")
+    strict.met = strict.ratio is not None and strict.ratio <= 2
+    return [figure, strict]

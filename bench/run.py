@@ -155,6 +155,8 @@ def main(argv=None):
     t0 = time.perf_counter()
     _create_database()
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    # The pages render with the production static storage (hashed names).
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     machine = _machine()
     print(f"machine: {machine}", flush=True)
     figures = []
