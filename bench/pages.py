@@ -46,6 +46,9 @@ def run():
 
     from permits.models import Permit
 
+    from .flagging import reset
+
+    reset()  # no flags left over from earlier runs: exactly one evidence's worth
     _flag_big_destination()
     # As autovacuum would have by the time officials look: the visibility map
     # is current, so counts over a destination's permits are index-only.
