@@ -1,12 +1,19 @@
 """The permit register: destinations, permits, items, assurances and decisions."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 PERMIT_NUMBER_RE = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
+
+
+def _trigram(field, name):
+    """A trigram index serving ``field__icontains`` (Django compares UPPER(field::text))."""
+    return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
 
 
 def choices_constraint(field, choices):
@@ -106,7 +113,10 @@ class Permit(models.Model):
     )
     exporter = models.CharField(max_length=200)
     exporter_email = models.EmailField(blank=True)
-    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="permits")
+    # Indexed by permit_dest_status (destination first): no separate FK index.
+    destination = models.ForeignKey(
+        Destination, on_delete=models.PROTECT, related_name="permits", db_index=False
+    )
     consignee = models.CharField(max_length=200, blank=True)
     end_user = models.CharField(max_length=200, blank=True)
     end_use = models.CharField(max_length=500, blank=True)
@@ -120,6 +130,8 @@ class Permit(models.Model):
     starts_on = models.DateField()
     currency = models.CharField(max_length=3, default="CAD")
     # Maintained set-based by the services that open and resolve flags.
+    # Deliberately in no index (not even a partial index's condition): its
+    # bump for 100,000 permits at once then stays a HOT update.
     open_flags = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -127,8 +139,16 @@ class Permit(models.Model):
     class Meta:
         ordering = ["-starts_on", "number"]
         indexes = [
-            models.Index(fields=["destination", "status"], name="permit_dest_status"),
+            # Lists are ordered by (-starts_on, number): these serve a filtered
+            # or unfiltered first page without sorting the whole register.
+            models.Index(fields=["destination", "status", "-starts_on", "number"], name="permit_dest_status"),
             models.Index(fields=["status"], name="permit_status"),
+            models.Index(fields=["-starts_on", "number"], name="permit_list_order"),
+            # Free-text search (`q`, `exporter`) over a million permits.
+            _trigram("number", "permit_number_trgm"),
+            _trigram("exporter", "permit_exporter_trgm"),
+            _trigram("consignee", "permit_consignee_trgm"),
+            _trigram("end_user", "permit_end_user_trgm"),
         ]
         constraints = [
             choices_constraint("status", PermitStatus.choices),
@@ -155,7 +175,14 @@ class PermitItem(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["control_entry"], name="item_control_entry")]
+        indexes = [
+            # varchar_pattern_ops: serves both equality and the prefix LIKE of
+            # entry matching whatever the database collation; with permit_id
+            # in the index, "permits with an item under 2-15" is index-only.
+            models.Index(OpClass(F("control_entry"), name="varchar_pattern_ops"), F("permit"),
+                         name="item_control_entry"),
+            _trigram("description", "item_description_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="item_quantity_positive"),
             models.CheckConstraint(condition=Q(value__gte=0), name="item_value_not_negative"),
@@ -233,7 +260,8 @@ class Decision(models.Model):
     one tamper-evident chain in ``id`` order.
     """
 
-    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="decisions")
+    # Indexed by decision_permit_id (permit, id): no separate FK index.
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="decisions", db_index=False)
     kind = models.CharField(max_length=16, choices=DecisionKind.choices)
     from_status = models.CharField(max_length=16, choices=PermitStatus.choices)
     to_status = models.CharField(max_length=16, choices=PermitStatus.choices)

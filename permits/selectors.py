@@ -3,9 +3,10 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 
-from .models import Decision, Destination, Permit, PermitStatus
+from .matching import entry_q
+from .models import Decision, Destination, Permit, PermitItem, PermitStatus
 from .services import today
 
 
@@ -63,6 +64,58 @@ def permit_detail_queryset():
 
 def permit_list_queryset():
     return Permit.objects.select_related("destination").prefetch_related("items")
+
+
+def text_search_q(text, within=None):
+    """Permits whose number, exporter, consignee, end user or an item's description contains ``text``.
+
+    Written as ``pk IN (… UNION …)`` so that each branch uses its own trigram
+    index (permits_permit and permits_permititem); an OR across the join, or
+    an EXISTS under OR, would scan every permit. ``within`` (a Q on Permit)
+    is pushed into both branches, so that a broad word inside a narrow filter
+    (one destination, one status) combines the indexes instead of collecting
+    every match in the register first.
+    """
+    permits = Permit.objects.order_by()
+    items = PermitItem.objects.order_by()
+    if within:
+        permits = permits.filter(within)
+        items = items.filter(permit__in=Permit.objects.filter(within).order_by().values("pk"))
+    on_permit = permits.filter(
+        Q(number__icontains=text) | Q(exporter__icontains=text)
+        | Q(consignee__icontains=text) | Q(end_user__icontains=text)
+    ).values("pk")
+    on_items = items.filter(description__icontains=text).values("permit_id")
+    return Q(pk__in=on_permit.union(on_items))
+
+
+def search_permits(queryset=None, *, q=None, destination=None, status=None, exporter=None,
+                   control_entry=None, flagged=None):
+    """The permit list's filters (API and pages), each served by an index.
+
+    ``destination`` a code, ``status`` a status value, ``exporter`` text
+    (contains, any case), ``control_entry`` an entry pattern, ``q`` free text,
+    ``flagged`` True/False (has an open flag). Validation is the caller's.
+    """
+    queryset = permit_list_queryset() if queryset is None else queryset
+    narrow = Q()
+    if destination:
+        narrow &= Q(destination_id=destination.upper())
+    if status:
+        narrow &= Q(status=status)
+    if exporter:
+        narrow &= Q(exporter__icontains=exporter)
+    if flagged is not None:
+        narrow &= Q(open_flags__gt=0) if flagged else Q(open_flags=0)
+    if narrow:
+        queryset = queryset.filter(narrow)
+    if control_entry:
+        queryset = queryset.filter(
+            Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk")))
+        )
+    if q:
+        queryset = queryset.filter(text_search_q(q, within=narrow or None))
+    return queryset
 
 
 def destination_queryset():

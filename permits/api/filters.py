@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 
 from ..matching import entry_q, is_valid_pattern
 from ..models import Destination, Permit, PermitItem, PermitStatus
-from ..selectors import current_status_q
+from ..selectors import current_status_q, text_search_q
 
 
 def destination_code(value, field="destination"):
@@ -53,11 +53,15 @@ class PermitFilter(filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        items = PermitItem.objects.filter(permit=OuterRef("pk"), description__icontains=value)
-        return queryset.filter(
-            Q(number__icontains=value) | Q(exporter__icontains=value) | Q(consignee__icontains=value)
-            | Q(end_user__icontains=value) | Exists(items)
-        )
+        # Index-served (trigram) text search; the destination and status
+        # filters are pushed into it so a broad word in a narrow list stays cheap.
+        data = self.form.cleaned_data
+        within = Q()
+        if data.get("destination"):
+            within &= Q(destination_id=destination_code(data["destination"]))
+        if data.get("status"):
+            within &= current_status_q(data["status"])
+        return queryset.filter(text_search_q(value, within=within or None))
 
     @extend_schema_field({"type": "string", "enum": ["true", "false"]})
     def filter_flagged(self, queryset, name, value):
