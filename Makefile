@@ -20,6 +20,8 @@ test: $(STAMP)
 
 ## bench: the benchmarks (bench/run.py); results go to bench/RESULTS.md
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk is not installed: the status API figure will be skipped"
 	$(PY) -m config.localdev bench $(ARGS)
 
 install: $(STAMP)

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import warnings
 from contextlib import contextmanager
@@ -413,8 +414,20 @@ def check_bench():
         raise LauncherError("bench/run.py does not exist in this checkout")
 
 
+def with_database_name(url, name):
+    """The same server as ``url``, another database (the path of the URL)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
 def cmd_bench(args, env, supervisor):
+    """The benchmarks replace the register of their database: never the demo's or a real one."""
     check_bench()
+    env = dict(env)
+    env["DATABASE_URL"] = env.get("BENCH_DATABASE_URL") or with_database_name(
+        env["DATABASE_URL"], "permits_bench")
+    env["REDIS_URL"] = env.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/6"
+    say(f"benchmark database {env['DATABASE_URL']}, broker {env['REDIS_URL']}")
     return supervisor.run([sys.executable, "bench/run.py", *args], env=env)
 
 

@@ -176,3 +176,12 @@ def test_the_embedded_server_is_started_and_stopped_on_a_signal(scratch_data_dir
     assert "stopping the embedded PostgreSQL" in rest
     assert not pid_alive(postmaster)
     assert server.postmaster_pid() is None
+
+
+def test_the_benchmarks_get_a_database_of_their_own():
+    from config.localdev import with_database_name
+
+    assert with_database_name("postgres://postgres@127.0.0.1:5432/permits", "permits_bench") == \
+        "postgres://postgres@127.0.0.1:5432/permits_bench"
+    assert with_database_name("postgresql://postgres@/postgres?host=%2Ftmp%2Fpg", "permits_bench") == \
+        "postgresql://postgres@/permits_bench?host=%2Ftmp%2Fpg"
