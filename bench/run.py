@@ -148,6 +148,7 @@ def main(argv=None):
     parser.add_argument("--only", default="1,2,3,4,5,6")
     parser.add_argument("--permits", type=int, default=1_000_000)
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when any figure misses its target")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     _environment()
@@ -200,7 +201,11 @@ def main(argv=None):
     if not args.no_write:
         sections = sorted(only - ({"1"} if args.skip_seed else set()))
         print(f"written to {_write_results(machine, started, figures, elapsed, sections)}")
-    return 0 if all(f.met is not False for f in figures) else 1
+    missed = [f for f in figures if f.met is False]
+    if missed:
+        print(f"{len(missed)} figure(s) miss their target: see the rows marked **no**")
+    # A benchmark reports; only --strict turns a missed target into a failing exit.
+    return 1 if (missed and args.strict) else 0
 
 
 if __name__ == "__main__":
