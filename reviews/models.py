@@ -123,6 +123,8 @@ class Flag(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["destination", "status", "relevance"], name="flag_queue"),
+            # The flag queue's default page: open flags, newest first.
+            models.Index(fields=["status", "-created_at", "-id"], name="flag_status_newest"),
             models.Index(fields=["permit", "status"], name="flag_permit_status"),
             models.Index(fields=["evidence"], name="flag_evidence"),
         ]
