@@ -7,7 +7,7 @@ needs, so that a page runs the same number of queries for 5 rows or 200.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from permits.models import Decision, Permit, PermitStatus
@@ -44,7 +44,10 @@ def flagged_destinations():
     """Destinations that have any flag, for the queue's filter (one query)."""
     from permits.models import Destination
 
-    return Destination.objects.filter(flags__isnull=False).distinct().order_by("name")
+    # EXISTS probes the flag index once per country instead of joining every flag.
+    return Destination.objects.filter(
+        Exists(Flag.objects.filter(destination=OuterRef("pk")))
+    ).order_by("name")
 
 
 def open_reviews(destination_codes=None):
