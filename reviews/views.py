@@ -243,13 +243,16 @@ def _destination(code):
 
 def _destination_page(request, destination, *, evidence_form=None, recorded=None, status=200):
     evidence = list(selectors.destination_evidence(destination)[:50])
-    permits_page = Paginator(selectors.destination_permits(destination), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    status_counts = selectors.destination_permit_counts(destination)
+    paginator = Paginator(selectors.destination_permits(destination), PAGE_SIZE)
+    # The per-status counts already add up to the total: do not count the permits twice.
+    paginator.count = sum(n for _value, _label, n in status_counts)
+    permits_page = paginator.get_page(request.GET.get("page"))
     return render(request, "reviews/destination_detail.html", {
         "destination": destination,
         "measures": measures_in_force(destination),
         "all_measures": list(destination.measures.all()),
-        "status_counts": selectors.destination_permit_counts(destination),
+        "status_counts": status_counts,
         "permits_page": permits_page,
         "evidence_list": evidence,
         "evidence_form": evidence_form or EvidenceForm(),
