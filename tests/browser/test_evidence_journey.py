@@ -38,7 +38,8 @@ def test_official_records_evidence_and_clears_a_flag(live_server, page, official
     progress.wait_for()
     assert page.url == url_before
     # focus follows the new content
-    assert page.evaluate("document.activeElement.closest('#progress') !== null")
+    # (moved by the page's script once htmx has settled the swap: wait for it, do not race it)
+    page.wait_for_function("document.activeElement && document.activeElement.closest('#progress') !== null")
     flags = page.locator("#progress .flag-list > li")
     flags.first.wait_for(timeout=20_000)
     assert flags.count() == 2
