@@ -30,6 +30,11 @@ def pytest_configure(config):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # WhiteNoise warns on every request when STATIC_ROOT is missing (no collectstatic in tests).
     Path(settings.STATIC_ROOT).mkdir(exist_ok=True)
+    # Deployments run collectstatic (manifest storage); tests render pages without a manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)

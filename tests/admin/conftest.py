@@ -8,14 +8,6 @@ from django.test import Client
 
 from tests.factories import PermitFactory
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Admin pages render without a collectstatic manifest in tests."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
 
 @pytest.fixture
 def three_active(db):

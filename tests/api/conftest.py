@@ -87,9 +87,3 @@ def assert_access(client_for, role, method, url, body, writers):
     return response
 
 
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Users are created in nearly every API test; the real hasher costs ~0.5 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

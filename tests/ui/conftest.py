@@ -6,17 +6,6 @@ from reviews import services as review_services
 from tests.factories import AssuranceFactory, EvidenceFactory, PermitFactory
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Pages link static files; the hashed manifest exists only after collectstatic."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    # Test users only: a deliberately slow password hash would cost every test a second.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def scenario(db, official):
     """Two active TR permits with MX-15D sensors, one pending, one permit to AZ, one piece of
