@@ -180,7 +180,11 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     previous = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = redis_url
+    if app.conf.broker_url != redis_url:
+        # Connections already pooled for the settings' broker (memory:// without
+        # REDIS_URL) would keep publishing there: drop them before switching.
+        app.close()
+        app.conf.broker_url = redis_url
     deadline = time.time() + 30
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -195,6 +199,8 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url):
         proc.terminate()
         pytest.fail("the Celery worker did not answer within 30 s", pytrace=False)
     yield proc
+    if app.conf.broker_url != previous[0]:
+        app.close()
     app.conf.broker_url, app.conf.task_always_eager = previous
     proc.terminate()
     try:
