@@ -110,7 +110,7 @@ def run(runs=3, seconds=20, workers=None, out_dir=ROOT / "bench" / "out"):
     numbers_path = out_dir / "numbers.txt"
     numbers = numbers_file(numbers_path)
     port = _free_port()
-    workers = workers or int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
+    workers = workers or int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
     server = start_gunicorn(port, out_dir / "gunicorn.log", workers)
     try:
         status, body = check(port, API_PREFIX, numbers[0], token)

@@ -107,6 +107,9 @@ if DATABASE_URL is None:
     )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Only cursors from config.db.prepared_cursor() prepare statements (on first
+# use); Django's own cursors bind on the client and never do.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker ---------------------------------------------------------------

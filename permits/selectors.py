@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 
+from config.db import prepared_cursor
+
 from .matching import entry_q
 from .models import Decision, Destination, Permit, PermitItem, PermitStatus
 from .services import today
@@ -35,19 +37,63 @@ def status_as_of(permit, as_of=None, decisions=None):
         raise NotStarted(f"Permit {permit.number} had not started on {as_of.isoformat()}.")
     if decisions is None:
         decisions = list(permit.decisions.order_by("id"))
-    status, since, cause = PermitStatus.PENDING, permit.starts_on, None
+    cause = None
     for decision in decisions:
         if decision.effective_on <= as_of:
-            status, since, cause = decision.to_status, decision.effective_on, decision
-    if (
-        status in (PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
-        and permit.valid_until is not None
-        and as_of > permit.valid_until
-    ):
+            cause = decision
+    return _status_from(permit.number, permit.starts_on, permit.valid_until, as_of, cause)
+
+
+def _status_from(number, starts_on, valid_until, as_of, cause):
+    """The answer once the last decision in effect on ``as_of`` (or None) is known."""
+    if cause is None:
+        status, since = PermitStatus.PENDING, starts_on
+    else:
+        status, since = cause.to_status, cause.effective_on
+    if status in (PermitStatus.ACTIVE, PermitStatus.SUSPENDED) and valid_until is not None and as_of > valid_until:
         # Expired by date; the daily job's decision, once recorded and in
-        # effect, is applied by the loop above instead.
-        status, since, cause = PermitStatus.EXPIRED, permit.valid_until + dt.timedelta(days=1), None
-    return StatusAsOf(number=permit.number, status=status, as_of=as_of, since=since, decision=cause)
+        # effect, is the cause instead.
+        status, since, cause = PermitStatus.EXPIRED, valid_until + dt.timedelta(days=1), None
+    return StatusAsOf(number=number, status=status, as_of=as_of, since=since, decision=cause)
+
+
+_STATUS_SQL = """
+SELECT p.number, p.starts_on, p.valid_until,
+       d.id, d.kind, d.to_status, d.effective_on, d.authority, d.reason
+FROM permits_permit p
+LEFT JOIN LATERAL (
+    SELECT id, kind, to_status, effective_on, authority, reason
+    FROM permits_decision
+    WHERE permit_id = p.id AND effective_on <= %s
+    ORDER BY id DESC LIMIT 1
+) d ON true
+WHERE p.number = %s
+"""
+
+
+def status_of_number(number, as_of=None):
+    """``status_as_of`` for the permit numbered ``number``, in one query; None if there is none.
+
+    The API's status endpoint is what customs calls at every border crossing:
+    instead of the permit and then all its decisions, one statement returns
+    the permit with the last decision (in recording order) in effect on the
+    date, served by the unique number and the (permit, id) index of decisions.
+    """
+    as_of = as_of or today()
+    with prepared_cursor() as cursor:
+        cursor.execute(_STATUS_SQL, [as_of, number])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    number, starts_on, valid_until, decision_id, *decision = row
+    if as_of < starts_on:
+        raise NotStarted(f"Permit {number} had not started on {as_of.isoformat()}.")
+    cause = None
+    if decision_id is not None:
+        kind, to_status, effective_on, authority, reason = decision
+        cause = Decision(id=decision_id, kind=kind, to_status=to_status, effective_on=effective_on,
+                         authority=authority, reason=reason)
+    return _status_from(number, starts_on, valid_until, as_of, cause)
 
 
 def permit_detail_queryset():
