@@ -7,7 +7,8 @@ needs, so that a page runs the same number of queries for 5 rows or 200.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from permits.models import Decision, Permit, PermitStatus
@@ -153,7 +154,8 @@ def permit_timeline(permit):
 
 def destination_permit_counts(destination):
     counts = dict(
-        Permit.objects.filter(destination=destination).values_list("status").annotate(n=Count("id"))
+        # COUNT(*), not COUNT(id): served by an index-only scan of (destination, status, …).
+        Permit.objects.filter(destination=destination).values_list("status").annotate(n=Count("*"))
         .values_list("status", "n")
     )
     return [(value, label, counts.get(value, 0)) for value, label in PermitStatus.choices]
@@ -171,7 +173,11 @@ def destination_evidence(destination):
     return (
         DiversionEvidence.objects.filter(destination=destination)
         .select_related("diverted_to", "recorded_by")
-        .annotate(open_flag_count=Count("flags", filter=Q(flags__status=FlagStatus.OPEN)))
+        .annotate(open_flag_count=Coalesce(Subquery(
+            # A count per evidence from the (evidence, status) index, not a join over every flag.
+            Flag.objects.filter(evidence=OuterRef("pk"), status=FlagStatus.OPEN).order_by()
+            .values("evidence").annotate(n=Count("*")).values("n")
+        ), 0))
         .order_by("-recorded_at", "-id")
     )
 

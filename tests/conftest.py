@@ -53,6 +53,37 @@ def _reference_data(request):
     from permits.reference import ensure_reference_data
 
     ensure_reference_data()
+    if transactional:
+        _regrant_role_permissions()
+
+
+# The data migrations that grant the roles their admin permissions. A flush
+# (after every transactional test) empties auth_group_permissions, and the
+# roles recreated above would have none: order-dependent 403s in the admin.
+_GRANTS = (
+    ("permits.migrations.0003_audit_b_role_permissions", "grant"),
+    ("permits.migrations.0003_audit_c_decision_events", "grant_auditor"),
+    ("reviews.migrations.0003_audit_b_role_permissions", "grant"),
+)
+
+
+def _regrant_role_permissions():
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name="decision_maker", permissions__isnull=False).exists():
+        return
+    # The migrations toggle AppConfig.models_module (right for their
+    # historical registry); keep the real registry's values.
+    saved = {config.label: config.models_module for config in apps.get_app_configs()}
+    try:
+        for module, function in _GRANTS:
+            getattr(importlib.import_module(module), function)(apps, None)
+    finally:
+        for config in apps.get_app_configs():
+            config.models_module = saved[config.label]
 
 
 @pytest.fixture(autouse=True)
