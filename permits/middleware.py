@@ -1,14 +1,10 @@
 """Attach the request context to every audit event written while serving it."""
 
-import re
-import uuid
-
 import pghistory
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 
-REQUEST_ID_HEADER = "X-Request-ID"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+from config.logging import REQUEST_ID_HEADER, clean_request_id, new_request_id
 
 
 def _actor(user):
@@ -35,9 +31,13 @@ class _AuditedASGIRequest(_AuditedRequest, ASGIRequest):
 
 
 def request_id_for(request):
-    """The caller's X-Request-ID when it is a sane token, else a fresh one."""
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    """The id config.security.RequestIdMiddleware gave the request (logs, response header).
+
+    The audit events must carry the same id as the logs and the X-Request-ID
+    the caller got back; only without that middleware is one made here.
+    """
+    given = getattr(request, "request_id", None)
+    return given or clean_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
 
 
 class AuditContextMiddleware:

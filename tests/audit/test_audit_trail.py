@@ -204,3 +204,27 @@ def test_auditor_reads_the_trail_in_the_admin(client, auditor, decision_maker, o
     assert client.get("/admin/permits/auditevent/").status_code == 403
     client.force_login(official)
     assert client.get("/admin/permits/auditevent/").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("given", [None, "x" * 100])
+def test_the_audit_event_carries_the_request_id_the_caller_got_back(client, decision_maker, given):
+    """With no (or an unusable) X-Request-ID, the id made up for the logs and the response is the events' too."""
+    measure = DestinationMeasure.objects.create(
+        destination_id="TR", kind="presumptive_denial", scope="2-", starts_on=dt.date(2020, 4, 16),
+    )
+    client.force_login(decision_maker)
+    headers = {"HTTP_X_REQUEST_ID": given} if given else {}
+    response = client.post(MEASURE_URL, {
+        "measures-TOTAL_FORMS": "1", "measures-INITIAL_FORMS": "1",
+        "measures-MIN_NUM_FORMS": "0", "measures-MAX_NUM_FORMS": "1000",
+        "measures-0-id": str(measure.pk), "measures-0-destination": "TR",
+        "measures-0-kind": "presumptive_denial", "measures-0-scope": "2-",
+        "measures-0-notice_reference": "Notice to Exporters No. 993", "measures-0-description": "",
+        "measures-0-starts_on": "2020-04-16", "measures-0-ends_on": "",
+    }, **headers)
+    assert response.status_code == 302
+    echoed = response["X-Request-ID"]
+    assert echoed and echoed != given
+    event = DestinationMeasure.pgh_event_model.objects.get(pgh_obj=measure, pgh_label="update")
+    assert event.pgh_context["request_id"] == echoed
