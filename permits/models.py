@@ -141,8 +141,11 @@ class Permit(models.Model):
         indexes = [
             # Lists are ordered by (-starts_on, number): these serve a filtered
             # or unfiltered first page without sorting the whole register.
-            models.Index(fields=["destination", "status", "-starts_on", "number"], name="permit_dest_status"),
-            models.Index(fields=["status"], name="permit_status"),
+            # valid_until rides along: the status as shown today (a permit past
+            # valid_until is expired) is then counted from the index alone.
+            models.Index(fields=["destination", "status", "-starts_on", "number"], include=["valid_until"],
+                         name="permit_dest_status"),
+            models.Index(fields=["status", "valid_until"], name="permit_status_validity"),
             models.Index(fields=["-starts_on", "number"], name="permit_list_order"),
             # Free-text search (`q`, `exporter`) over a million permits.
             _trigram("number", "permit_number_trgm"),
