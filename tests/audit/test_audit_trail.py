@@ -19,6 +19,18 @@ from tests.factories import AssuranceFactory, PermitFactory
 MEASURE_URL = "/admin/permits/destination/TR/change/"
 
 
+def _post_measure(client, measure, notice_reference, ends_on, **headers):
+    """Save the TR page of the admin with ``measure`` changed."""
+    return client.post(MEASURE_URL, {
+        "measures-TOTAL_FORMS": "1", "measures-INITIAL_FORMS": "1",
+        "measures-MIN_NUM_FORMS": "0", "measures-MAX_NUM_FORMS": "1000",
+        "measures-0-id": str(measure.pk), "measures-0-destination": "TR",
+        "measures-0-kind": "presumptive_denial", "measures-0-scope": "2-",
+        "measures-0-notice_reference": notice_reference, "measures-0-description": "",
+        "measures-0-starts_on": "2020-04-16", "measures-0-ends_on": ends_on,
+    }, **headers)
+
+
 def _diff(event_model, pk):
     return AuditEvent.objects.across(event_model).get(pgh_id=pk).pgh_diff
 
@@ -29,14 +41,8 @@ def test_change_through_the_admin_is_attributed(client, decision_maker):
         destination_id="TR", kind="presumptive_denial", scope="2-", starts_on=dt.date(2020, 4, 16),
     )
     client.force_login(decision_maker)
-    response = client.post(MEASURE_URL, {
-        "measures-TOTAL_FORMS": "1", "measures-INITIAL_FORMS": "1",
-        "measures-MIN_NUM_FORMS": "0", "measures-MAX_NUM_FORMS": "1000",
-        "measures-0-id": str(measure.pk), "measures-0-destination": "TR",
-        "measures-0-kind": "presumptive_denial", "measures-0-scope": "2-",
-        "measures-0-notice_reference": "Notice to Exporters No. 992", "measures-0-description": "",
-        "measures-0-starts_on": "2020-04-16", "measures-0-ends_on": "2024-01-15",
-    }, HTTP_X_REQUEST_ID="req-admin-1")
+    response = _post_measure(client, measure, "Notice to Exporters No. 992", "2024-01-15",
+                             HTTP_X_REQUEST_ID="req-admin-1")
     assert response.status_code == 302
     assert response["X-Request-ID"] == "req-admin-1"
     event = DestinationMeasure.pgh_event_model.objects.get(pgh_obj=measure, pgh_label="update")
@@ -215,14 +221,7 @@ def test_the_audit_event_carries_the_request_id_the_caller_got_back(client, deci
     )
     client.force_login(decision_maker)
     headers = {"HTTP_X_REQUEST_ID": given} if given else {}
-    response = client.post(MEASURE_URL, {
-        "measures-TOTAL_FORMS": "1", "measures-INITIAL_FORMS": "1",
-        "measures-MIN_NUM_FORMS": "0", "measures-MAX_NUM_FORMS": "1000",
-        "measures-0-id": str(measure.pk), "measures-0-destination": "TR",
-        "measures-0-kind": "presumptive_denial", "measures-0-scope": "2-",
-        "measures-0-notice_reference": "Notice to Exporters No. 993", "measures-0-description": "",
-        "measures-0-starts_on": "2020-04-16", "measures-0-ends_on": "",
-    }, **headers)
+    response = _post_measure(client, measure, "Notice to Exporters No. 993", "", **headers)
     assert response.status_code == 302
     echoed = response["X-Request-ID"]
     assert echoed and echoed != given
