@@ -36,11 +36,13 @@ def _params(keys, value):
 
 
 def _selector_once(params):
-    from permits.selectors import search_permits
+    from permits.selectors import search_count, search_permits
 
     started = time.perf_counter()
     qs = search_permits(**params)
-    count = qs.count()
+    count = search_count(**params)  # as the pages and the API count
+    if count is None:
+        count = qs.count()
     page = list(qs[:20])
     for permit in page:
         permit.destination.name, list(permit.items.all())

@@ -113,9 +113,14 @@ def permit_list_queryset():
 
 
 def text_search_q(text, within=None):
-    """Permits whose number, exporter, consignee, end user or an item's description contains ``text``.
+    """Permits whose number, exporter, consignee, end user or an item's description contains ``text``."""
+    return Q(pk__in=text_search_matches(text, within))
 
-    Written as ``pk IN (… UNION …)`` so that each branch uses its own trigram
+
+def text_search_matches(text, within=None):
+    """The ids of the permits ``text_search_q`` selects, each once (a UNION of two queries).
+
+    Used as ``pk IN (… UNION …)`` so that each branch uses its own trigram
     index (permits_permit and permits_permititem); an OR across the join, or
     an EXISTS under OR, would scan every permit. ``within`` (a Q on Permit)
     is pushed into both branches, so that a broad word inside a narrow filter
@@ -132,7 +137,7 @@ def text_search_q(text, within=None):
         | Q(consignee__icontains=text) | Q(end_user__icontains=text)
     ).values("pk")
     on_items = items.filter(description__icontains=text).values("permit_id")
-    return Q(pk__in=on_permit.union(on_items))
+    return on_permit.union(on_items)
 
 
 def search_permits(queryset=None, *, q=None, destination=None, status=None, exporter=None,
@@ -162,6 +167,27 @@ def search_permits(queryset=None, *, q=None, destination=None, status=None, expo
     if q:
         queryset = queryset.filter(text_search_q(q, within=narrow or None))
     return queryset
+
+
+def search_count(*, q=None, destination=None, status=None, exporter=None, control_entry=None, flagged=None):
+    """How many permits ``search_permits`` selects, when one filter alone can be counted cheaply; else None.
+
+    The lists' exact count otherwise visits every matching permit. Two
+    filters, used alone, can be counted without the permits: an entry
+    pattern, as the distinct permits of the matching items (read index-only
+    from the covering (control_entry, permit_id) index), and free text, as the
+    rows of its UNION of ids (already distinct). Anything else: None, and the
+    caller counts its queryset.
+    """
+    if any(value not in (None, "") for value in (destination, status, exporter, flagged)) or bool(q) == bool(
+        control_entry
+    ):
+        return None
+    if control_entry:
+        return PermitItem.objects.filter(entry_q(control_entry)).aggregate(
+            n=Count("permit_id", distinct=True)
+        )["n"]
+    return text_search_matches(q).count()
 
 
 def destination_queryset():

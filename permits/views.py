@@ -11,16 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import selectors, services
 from .forms import AssuranceComplianceForm, PermitSearchForm
-from .matching import entry_q
 from .models import EndUseAssurance, PermitItem
 from .roles import AUDITOR, DECISION_MAKER, OFFICIAL, READER, has_role
 from .selectors import permit_list_queryset
@@ -58,38 +57,37 @@ def safe_next(request, default):
 
 
 def search_permits(data):
-    """The filtered queryset for a bound PermitSearchForm (or None if invalid)."""
+    """(bound PermitSearchForm, the filtered queryset, the filters; None when the form is invalid).
+
+    The filters are the register's own (``selectors.search_permits``, each
+    served by an index, shared with the API); the total value is a per-row
+    subquery, so that counting the matches does not join every item.
+    """
     form = PermitSearchForm(data)
-    permits = permit_list_queryset().annotate(total_value=Sum("items__value"))
+    total_value = Subquery(
+        PermitItem.objects.filter(permit=OuterRef("pk")).order_by().values("permit")
+        .annotate(total=Sum("value")).values("total")
+    )
+    permits = permit_list_queryset().annotate(total_value=total_value)
     if not form.is_valid():
-        return form, permits.none()
+        return form, permits.none(), None
     c = form.cleaned_data
-    if c["q"]:
-        q = c["q"].strip()
-        permits = permits.filter(
-            Q(number__icontains=q) | Q(exporter__icontains=q) | Q(consignee__icontains=q)
-            | Q(end_user__icontains=q)
-            | Exists(PermitItem.objects.filter(permit=OuterRef("pk"), description__icontains=q))
-        )
-    if c["destination"]:
-        permits = permits.filter(destination_id=c["destination"])
-    if c["status"]:
-        permits = permits.filter(status=c["status"])
-    if c["control_entry"]:
-        permits = permits.filter(
-            Exists(PermitItem.objects.filter(entry_q(c["control_entry"]), permit=OuterRef("pk")))
-        )
-    if c["flagged"] == "true":
-        permits = permits.filter(open_flags__gt=0)
-    elif c["flagged"] == "false":
-        permits = permits.filter(open_flags=0)
-    return form, permits.order_by("-starts_on", "number")
+    filters = {
+        "q": (c["q"] or "").strip() or None, "destination": c["destination"] or None,
+        "status": c["status"] or None, "control_entry": c["control_entry"] or None,
+        "flagged": {"true": True, "false": False}.get(c["flagged"]),
+    }
+    return form, selectors.search_permits(permits, **filters).order_by("-starts_on", "number"), filters
 
 
 @role_required(*READ_ROLES)
 def permit_search(request):
-    form, permits = search_permits(request.GET)
-    page = Paginator(permits, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, permits, filters = search_permits(request.GET)
+    paginator = Paginator(permits, PAGE_SIZE)
+    count = selectors.search_count(**filters) if filters else None
+    if count is not None:
+        paginator.count = count
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "permits/search.html", {
@@ -117,7 +115,7 @@ class _Echo:
 
 @role_required(*READ_ROLES)
 def permit_export(request):
-    form, permits = search_permits(request.GET)
+    form, permits, _filters = search_permits(request.GET)
     header = [
         "number", "status", "destination", "exporter", "consignee", "end_user", "end_use",
         "issued_on", "valid_until", "control_entries", "items", "total_value", "currency", "open_flags",

@@ -74,6 +74,22 @@ class PermitList(generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.permit_list_queryset().order_by("-starts_on", "number")
 
+    def paginate_queryset(self, queryset):
+        self.paginator.count_hint = self._count_hint()
+        return super().paginate_queryset(queryset)
+
+    def _count_hint(self):
+        """``selectors.search_count`` for the request's filters (already validated by the filter backend)."""
+        filterset = self.filterset_class(self.request.query_params, queryset=Permit.objects.none())
+        if not filterset.is_valid():
+            return None
+        data = filterset.form.cleaned_data
+        return selectors.search_count(
+            q=(data.get("q") or "").strip() or None, control_entry=(data.get("control_entry") or "").strip() or None,
+            destination=data.get("destination") or None, status=data.get("status") or None,
+            exporter=data.get("exporter") or None, flagged=data.get("flagged") or None,
+        )
+
     @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer}, examples=[OpenApiExample(
         "A permit issued by the licensing system", request_only=True, value={
             "number": "EXP-2020-00124", "exporter": "L3Harris WESCAM", "exporter_email": "exports@example.com",
