@@ -1,9 +1,11 @@
 """Figure 5: permit search over the million permits, first page (20) and its count.
 
-Measured through ``permits.selectors.search_permits`` (the register query the
-API and the pages share: count + first page with destination and items) and,
+Measured through ``permits.selectors.search_permits`` and ``search_count``
+(the register query the API and the search page share: count + first page
+with destination and items) and,
 when the API is there, through GET /api/v1/permits/?… in-process with a
-reader's token. Each case rotates over several values; p50 and p95 over all.
+reader's token. Each case rotates over several values, after one untimed pass
+over them (its cold timings are reported apart); p50 and p95 over all.
 """
 
 import time
@@ -72,6 +74,15 @@ def run():
         api_note = ""
     for name, keys, values in CASES:
         times, api_times, counts = [], [], []
+        # One untimed pass first: p50/p95 are over searches whose index and
+        # table pages have been read once (as on a server in use); the first,
+        # cold search of each value is reported on its own.
+        cold = []
+        for value in values:
+            seconds, _count = _selector_once(_params(keys, value))
+            cold.append(seconds * 1000)
+            if client is not None:
+                client.get("/api/v1/permits/", {**_params(keys, value), "page_size": 20})
         for _ in range(REPEAT):
             for value in values:
                 seconds, count = _selector_once(_params(keys, value))
@@ -86,7 +97,8 @@ def run():
         all_times += times
         all_api += api_times
         fig = Figure("5", f"search — {name}", percentile(times, 95), "ms p95", target="p95 < 100 ms",
-                     note=f"p50 {median(times):.1f} ms; matches {min(counts):,}–{max(counts):,}"
+                     note=f"p50 {median(times):.1f} ms; matches {min(counts):,}–{max(counts):,}; "
+                     f"first (cold) search up to {max(cold):,.0f} ms"
                      + (f"; via API p50 {median(api_times):.1f} / p95 {percentile(api_times, 95):.1f} ms"
                         if api_times else ""))
         fig.met = fig.value < 100 and (not api_times or percentile(api_times, 95) < 100)
