@@ -146,6 +146,10 @@ class Permit(models.Model):
             models.Index(fields=["destination", "status", "-starts_on", "number"], include=["valid_until"],
                          name="permit_dest_status"),
             models.Index(fields=["status", "valid_until"], name="permit_status_validity"),
+            # One destination's list in date order whatever the status, e.g. "expired"
+            # (stored, or active/suspended past valid_until), which is no one range of the index above.
+            models.Index(fields=["destination", "-starts_on", "number"], include=["status", "valid_until"],
+                         name="permit_dest_order"),
             models.Index(fields=["-starts_on", "number"], name="permit_list_order"),
             # Free-text search (`q`, `exporter`) over a million permits.
             _trigram("number", "permit_number_trgm"),
