@@ -146,8 +146,6 @@ class Permit(models.Model):
             models.Index(fields=["destination", "status", "-starts_on", "number"], include=["valid_until"],
                          name="permit_dest_status"),
             models.Index(fields=["status", "valid_until"], name="permit_status_validity"),
-            # The admin's exporter filter: its choices (a loose index scan) and its exact match.
-            models.Index(fields=["exporter"], name="permit_exporter"),
             # One destination's list in date order whatever the status, e.g. "expired"
             # (stored, or active/suspended past valid_until), which is no one range of the index above.
             models.Index(fields=["destination", "-starts_on", "number"], include=["status", "valid_until"],

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from permits.admin import distinct_entries, distinct_exporters
+from permits.admin import distinct_entries, recent_exporters
 from permits.models import Permit
 from permits.models import PermitItem
 from tests.factories import PermitFactory
@@ -37,9 +37,12 @@ def test_distinct_entries_in_order(register):
     assert distinct_entries(2) == expected[:2]
 
 
-def test_distinct_exporters_in_order(register):
+def test_recent_exporters(register):
     expected = list(Permit.objects.order_by("exporter").values_list("exporter", flat=True).distinct())
-    assert distinct_exporters(100) == expected == ["Aurora Avionics", "L3Harris WESCAM"]
+    assert recent_exporters(100) == expected == ["Aurora Avionics", "L3Harris WESCAM"]
+    assert recent_exporters(1) == ["Aurora Avionics"]
+    newest = Permit.objects.order_by("-starts_on", "number").first().exporter
+    assert recent_exporters(100, among=1) == [newest]
 
 
 def test_permit_list_filters_offer_what_exists_without_scanning(register, login, decision_maker):
