@@ -133,7 +133,7 @@ def baseline_run(expected, triggers):
         try:
             with Timer() as t:
                 with conn.transaction():
-                    if triggers:  # as the product does (see define_trigger_ignore_list)
+                    if triggers:  # as the product does (see config.db.define_trigger_ignore_list)
                         cur.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
                     cur.execute(BASELINE_SQL, {"evidence": evidence_id, "title": "Downed TB2 carried a CMX-15D",
                                                "dest": BIG, "live": LIVE})

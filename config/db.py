@@ -1,4 +1,5 @@
-"""Server-side prepared statements for the API's few hot reads.
+"""Database helpers: server-side prepared statements for the API's few hot
+reads, and the trigger setting for transactions that write many audited rows.
 
 Django's cursors bind parameters on the client (the values are written into
 the SQL text), so PostgreSQL parses and plans every statement anew; for the
@@ -37,3 +38,21 @@ def prepared_cursor():
     connection.validate_thread_sharing()
     raw = ServerBindingCursor(connection.connection)
     return _DebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def define_trigger_ignore_list():
+    """Give this transaction an empty ``pgtrigger.ignore`` list unless it has one.
+
+    Every audit and protection trigger (django-pgtrigger) first reads that
+    setting inside a PL/pgSQL exception block; when it is undefined the read
+    raises, and each row then pays for an aborted subtransaction, which grows
+    worse than linearly in a large transaction (40,000 decisions: 28 s instead
+    of 5 s). Defining it as the empty list changes no trigger's behaviour; a
+    list set by ``pgtrigger.ignore()`` is left as it is. Call it before writing
+    many rows of an audited table in one transaction.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', '{}', true) "
+            "WHERE coalesce(current_setting('pgtrigger.ignore', true), '') = ''"
+        )

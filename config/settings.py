@@ -1,10 +1,12 @@
 """Settings, read from the environment only (see README, "Configuration")."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import (
@@ -15,6 +17,7 @@ from .env import (
     env_time_zone,
     env_url,
 )
+from .logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,21 +63,33 @@ INSTALLED_APPS = [
     "pghistory",
     "permits",
     "reviews",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
+    # The request id first, so that every response (redirects included) carries it.
+    "config.security.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets is_verified; the two-factor requirement reads it.
+    "django_otp.middleware.OTPMiddleware",
+    "config.security.TwoFactorRequiredMiddleware",
     # Who/which request for the audit trail (django-pghistory context); after auth.
     "permits.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # django-axes wants to be last: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -288,49 +303,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "export-controls@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Logging --------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-}
+# Structured (JSON) logs with the request id, in web processes and tasks.
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO").upper())
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-
-# =============================================================================
-# Security hardening and operations (issue 6). Kept in one block on purpose:
-# apps, middleware and settings for CSP, login lockout, two-factor sign-in,
-# sessions and structured logs.
-# =============================================================================
-from datetime import timedelta  # noqa: E402
-
-from csp.constants import NONE, SELF  # noqa: E402
-
-from .logging import logging_config  # noqa: E402
-
-INSTALLED_APPS += [
-    "csp",
-    "axes",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-]
-
-
-def _insert_after(middleware, anchor, *names):
-    index = middleware.index(anchor) + 1
-    middleware[index:index] = list(names)
-
-
-# The request id first, so that every response (redirects included) carries it.
-MIDDLEWARE.insert(0, "config.security.RequestIdMiddleware")
-_insert_after(MIDDLEWARE, "django.middleware.security.SecurityMiddleware", "csp.middleware.CSPMiddleware")
-_insert_after(
-    MIDDLEWARE, "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "config.security.TwoFactorRequiredMiddleware",
-)
-# django-axes wants to be last: it turns a lockout into the lockout response.
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")
-
+# --- Security: CSP, login lockout, two-factor sign-in, sessions -------------
 # Content-Security-Policy: nothing inline, nothing from elsewhere, no framing.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -373,7 +350,3 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-
-# Structured (JSON) logs with the request id, in web processes and tasks.
-LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO").upper())
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -13,8 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -40,6 +39,7 @@ from .models import (
     PermitStatus,
 )
 from .roles import DECISION_MAKER, has_role
+from .selectors import per_row
 
 K = DecisionKind
 
@@ -591,10 +591,8 @@ class DestinationAdmin(DecisionActionsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # A count per destination shown (index-only), not a join of every permit:
         # the changelist's counts of destinations then leave it out.
-        active = Permit.objects.filter(destination=OuterRef("pk"), status=PermitStatus.ACTIVE).order_by()
-        return super().get_queryset(request).annotate(_active=Coalesce(Subquery(
-            active.values("destination").annotate(n=Count("*")).values("n")
-        ), 0))
+        active = Permit.objects.filter(destination=OuterRef("pk"), status=PermitStatus.ACTIVE)
+        return super().get_queryset(request).annotate(_active=per_row(active, "destination", Count("*"), 0))
 
     @admin.display(description=_("active permits"), ordering="_active")
     def active_permits(self, obj):

@@ -4,8 +4,6 @@ import pghistory
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 
-from config.logging import REQUEST_ID_HEADER, clean_request_id, new_request_id
-
 
 def _actor(user):
     if user is not None and getattr(user, "is_authenticated", False):
@@ -30,39 +28,28 @@ class _AuditedASGIRequest(_AuditedRequest, ASGIRequest):
     pass
 
 
-def request_id_for(request):
-    """The id config.security.RequestIdMiddleware gave the request (logs, response header).
-
-    The audit events must carry the same id as the logs and the X-Request-ID
-    the caller got back; only without that middleware is one made here.
-    """
-    given = getattr(request, "request_id", None)
-    return given or clean_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
-
-
 class AuditContextMiddleware:
     """django-pghistory context: who (user id and name), url, method, request id.
 
-    Goes after AuthenticationMiddleware. The request id is echoed in the
-    response so that a complaint about a request can be matched to its events.
+    Goes after AuthenticationMiddleware. The request id is the one
+    config.security.RequestIdMiddleware gave the request (and echoed in the
+    response and the logs), so that a complaint about a request can be matched
+    to its events.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request_id_for(request)
         context = {
             **_actor(getattr(request, "user", None)),
             "url": request.path,
             "method": request.method,
-            "request_id": request.request_id,
+            "request_id": getattr(request, "request_id", None),
         }
         with pghistory.context(**context):
             if isinstance(request, WSGIRequest):
                 request.__class__ = _AuditedWSGIRequest
             elif isinstance(request, ASGIRequest):
                 request.__class__ = _AuditedASGIRequest
-            response = self.get_response(request)
-        response[REQUEST_ID_HEADER] = request.request_id
-        return response
+            return self.get_response(request)

@@ -3,7 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from config.db import prepared_cursor
 
@@ -108,6 +109,17 @@ def permit_detail_queryset():
     )
 
 
+def per_row(rows, by, aggregate, default=None):
+    """``aggregate`` over ``rows`` (filtered on an OuterRef) as a correlated subquery per outer row.
+
+    ``by`` is the column that ties ``rows`` to the outer row. Unlike an
+    aggregate over a join, it is computed only for the rows fetched, and
+    counting the outer rows leaves it out.
+    """
+    value = Subquery(rows.order_by().values(by).annotate(value=aggregate).values("value"))
+    return value if default is None else Coalesce(value, default)
+
+
 def permit_list_queryset():
     return Permit.objects.select_related("destination").prefetch_related("items")
 
@@ -193,12 +205,6 @@ def search_count(*, q=None, destination=None, status=None, exporter=None, contro
     return text_search_matches(q).count()
 
 
-def destination_queryset():
-    return Destination.objects.annotate(
-        active_permits=Count("permits", filter=Q(permits__status=PermitStatus.ACTIVE))
-    ).prefetch_related("measures")
-
-
 def measures_in_force(destination, on_day=None):
     on_day = on_day or today()
     return [m for m in destination.measures.all() if m.in_force_on(on_day)]
@@ -232,9 +238,11 @@ def current_status_q(status, on_day=None):
 def destination_with_counts_queryset(on_day=None):
     """Destinations with ``active_permits`` counting only permits in force today."""
     on_day = on_day or today()
-    in_force = Q(permits__status=PermitStatus.ACTIVE) & (
-        Q(permits__valid_until__isnull=True) | Q(permits__valid_until__gte=on_day)
+    in_force = Permit.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on_day), destination=OuterRef("pk"),
+        status=PermitStatus.ACTIVE,
     )
-    return Destination.objects.annotate(active_permits=Count("permits", filter=in_force)).prefetch_related(
-        "measures"
-    )
+    # Counted per destination from (destination, status, …) INCLUDE valid_until, not by joining every permit.
+    return Destination.objects.annotate(
+        active_permits=per_row(in_force, "destination", Count("*"), 0)
+    ).prefetch_related("measures")

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import OuterRef, Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -64,10 +64,7 @@ def search_permits(data):
     subquery, so that counting the matches does not join every item.
     """
     form = PermitSearchForm(data)
-    total_value = Subquery(
-        PermitItem.objects.filter(permit=OuterRef("pk")).order_by().values("permit")
-        .annotate(total=Sum("value")).values("total")
-    )
+    total_value = selectors.per_row(PermitItem.objects.filter(permit=OuterRef("pk")), "permit", Sum("value"))
     permits = permit_list_queryset().annotate(total_value=total_value)
     if not form.is_valid():
         return form, permits.none(), None

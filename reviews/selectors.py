@@ -7,12 +7,11 @@ needs, so that a page runs the same number of queries for 5 rows or 200.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from permits.models import Decision, Permit, PermitStatus
-from permits.selectors import permit_detail_queryset
+from permits.selectors import per_row, permit_detail_queryset
 
 from .models import DiversionEvidence, Finding, Flag, FlagStatus, ReviewCase, ReviewStatus
 
@@ -173,11 +172,9 @@ def destination_evidence(destination):
     return (
         DiversionEvidence.objects.filter(destination=destination)
         .select_related("diverted_to", "recorded_by")
-        .annotate(open_flag_count=Coalesce(Subquery(
-            # A count per evidence from the (evidence, status) index, not a join over every flag.
-            Flag.objects.filter(evidence=OuterRef("pk"), status=FlagStatus.OPEN).order_by()
-            .values("evidence").annotate(n=Count("*")).values("n")
-        ), 0))
+        # A count per evidence from the (evidence, status) index, not a join over every flag.
+        .annotate(open_flag_count=per_row(
+            Flag.objects.filter(evidence=OuterRef("pk"), status=FlagStatus.OPEN), "evidence", Count("*"), 0))
         .order_by("-recorded_at", "-id")
     )
 

@@ -9,14 +9,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.db import define_trigger_ignore_list
 from permits.matching import ENTRY_MATCH_SQL, is_valid_pattern
 from permits.models import Destination
-from permits.services import (
-    LIVE_STATUSES,
-    InvalidInput,
-    TransitionNotAllowed,
-    define_trigger_ignore_list,
-)
+from permits.services import LIVE_STATUSES, InvalidInput, TransitionNotAllowed
 
 from .models import DiversionEvidence, Flag, FlagStatus
 

@@ -7,7 +7,7 @@ the services; reads through the selectors.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permits.forms import AssuranceComplianceForm, StatusAsOfForm
-from permits.models import Destination
+from permits.models import Destination, Permit, PermitStatus
 from permits.audit import permit_history
 from permits.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
-from permits.selectors import NotStarted, measures_in_force, status_as_of
+from permits.selectors import NotStarted, measures_in_force, per_row, status_as_of
 from permits.services import DomainError, InvalidInput, TransitionNotAllowed, today
 from permits.views import PAGE_SIZE, READ_ROLES, role_required, safe_next
 
@@ -220,14 +220,16 @@ def destination_list(request):
     q = (request.GET.get("q") or "").strip()[:100]
     if len(q) == 2 and Destination.objects.filter(code=q.upper()).exists():
         return redirect("destination-detail", code=q.upper())
+    # Counts per destination shown (index-only), not a join of every permit.
+    permits = Permit.objects.filter(destination=OuterRef("pk"))
     destinations = Destination.objects.annotate(
-        permit_count=Count("permits", distinct=True),
-        active_permits=Count("permits", filter=Q(permits__status="active"), distinct=True),
+        permit_count=per_row(permits, "destination", Count("*"), 0),
+        active_permits=per_row(permits.filter(status=PermitStatus.ACTIVE), "destination", Count("*"), 0),
     )
     if q:
         destinations = destinations.filter(Q(name__icontains=q) | Q(code__iexact=q))
     else:
-        destinations = destinations.filter(Q(permit_count__gt=0) | Q(open_flags__gt=0))
+        destinations = destinations.filter(Exists(permits) | Q(open_flags__gt=0))
     return render(request, "reviews/destination_list.html", {
         "destinations": destinations.order_by("name"), "q": q,
     })

@@ -275,6 +275,21 @@ def wait_for(predicate, timeout=20.0, interval=0.1):
 
 
 @pytest.fixture
+def world(db):
+    """One active permit to TR with an assurance, evidence and an open flag."""
+    from permits.models import Destination
+    from reviews import services as review_services
+    from tests.factories import AssuranceFactory, EvidenceFactory, PermitFactory
+
+    permit = PermitFactory(number="EXP-2020-00123")
+    assurance = AssuranceFactory(permit=permit)
+    evidence = EvidenceFactory(title="Downed TB2 carried a CMX-15D")
+    review_services.flag_evidence(evidence_id=evidence.pk)
+    return {"permit": permit, "assurance": assurance, "evidence": evidence, "flag": permit.flags.get(),
+            "destination": Destination.objects.get(code="TR")}
+
+
+@pytest.fixture
 def make_user(db):
     from tests.factories import UserFactory
 

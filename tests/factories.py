@@ -6,12 +6,27 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from permits import services
 from permits.models import Destination, EndUseAssurance, Permit
 from reviews.models import DiversionEvidence
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def new_token(user, expiry=None):
+    """A new API token of ``user``: the key a client sends."""
+    return AuthToken.objects.create(user=user, expiry=expiry)[1]
+
+
+def token_client(key=None):
+    """An APIClient sending the API token ``key``; None → anonymous."""
+    client = APIClient()
+    if key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
 
 
 class UserFactory(factory.django.DjangoModelFactory):

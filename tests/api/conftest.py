@@ -1,12 +1,8 @@
 """Shared API test set-up: clients per role, a small register, the access matrix."""
 
 import pytest
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
-from permits.models import Destination
-from reviews import services as review_services
-from tests.factories import AssuranceFactory, EvidenceFactory, PermitFactory
+from tests.factories import new_token, token_client
 
 ROLES = ("official", "decision_maker", "reader", "auditor", "superuser", "norole")
 
@@ -17,9 +13,8 @@ def client_for(make_user):
     made = {}
 
     def make(role):
-        client = APIClient()
         if role is None:
-            return client
+            return token_client()
         if role not in made:
             if role == "superuser":
                 user = make_user(None, username="root", is_superuser=True, is_staff=True)
@@ -27,23 +22,10 @@ def client_for(make_user):
                 user = make_user(None, username="nobody")
             else:
                 user = make_user(role, username=f"{role}-user")
-            made[role] = AuthToken.objects.create(user=user, expiry=None)[1]
-        client.credentials(HTTP_AUTHORIZATION=f"Token {made[role]}")
-        return client
+            made[role] = new_token(user)
+        return token_client(made[role])
 
     return make
-
-
-@pytest.fixture
-def world(db):
-    """One active permit to TR with an assurance, evidence and an open flag."""
-    permit = PermitFactory(number="EXP-2020-00123")
-    assurance = AssuranceFactory(permit=permit)
-    evidence = EvidenceFactory(title="Downed TB2 carried a CMX-15D")
-    review_services.flag_evidence(evidence_id=evidence.pk)
-    flag = permit.flags.get()
-    return {"permit": permit, "assurance": assurance, "evidence": evidence, "flag": flag,
-            "destination": Destination.objects.get(code="TR")}
 
 
 def new_permit_body(number="EXP-2020-00999", **overrides):

@@ -3,20 +3,16 @@ a decision_maker and a reader token, runs the demo case end to end."""
 
 import pytest
 from django.db import connection
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from tests.conftest import wait_for
-from tests.factories import UserFactory
+from tests.factories import UserFactory, new_token, token_client
 
 NUMBERS = ["EXP-2020-00123", "EXP-2020-00124", "EXP-2020-00125"]
 
 
 def _client(role):
     user = UserFactory(role=role, username=f"e2e-{role}")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user, expiry=None)[1]}")
-    return client
+    return token_client(new_token(user))
 
 
 def _permit(number):

@@ -7,21 +7,13 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from permits import selectors, services
 from permits.api.serializers import StatusAsOfSerializer, status_representation
-from tests.factories import PermitFactory
+from tests.factories import PermitFactory, new_token, token_client
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-
-
-def _client(user):
-    _row, key = AuthToken.objects.create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def test_status_by_token_costs_two_queries(reader):
@@ -29,7 +21,7 @@ def test_status_by_token_costs_two_queries(reader):
     # Other tokens of the same user, expired or not, are not swept on every request.
     AuthToken.objects.create(user=reader)
     AuthToken.objects.create(user=reader, expiry=dt.timedelta(seconds=-1))
-    client = _client(reader)
+    client = token_client(new_token(reader))
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(f"/api/v1/permits/{permit.number}/status/")
     assert response.status_code == 200
@@ -43,7 +35,7 @@ def test_status_by_token_costs_two_queries(reader):
 
 def test_hot_statements_are_prepared_on_the_server(reader):
     permit = PermitFactory()
-    client = _client(reader)
+    client = token_client(new_token(reader))
     for _ in range(2):
         assert client.get(f"/api/v1/permits/{permit.number}/status/").status_code == 200
     with connection.cursor() as cursor:
@@ -56,7 +48,7 @@ def test_hot_statements_are_prepared_on_the_server(reader):
 def test_roles_come_with_the_token_and_are_read_on_every_request(reader):
     """No role is cached between requests: taking the role away takes effect at once."""
     permit = PermitFactory()
-    client = _client(reader)
+    client = token_client(new_token(reader))
     assert client.get(f"/api/v1/permits/{permit.number}/status/").status_code == 200
     reader.groups.remove(Group.objects.get(name="reader"))
     assert client.get(f"/api/v1/permits/{permit.number}/status/").status_code == 403

@@ -10,13 +10,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from permits.models import Permit
 from reviews import services as review_services
 from reviews.models import ReviewCase
-from tests.factories import AssuranceFactory, EvidenceFactory, PermitFactory
+from tests.factories import PermitFactory, new_token, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -55,18 +53,7 @@ TEN_MB = "x" * (10 * 1024 * 1024)
 def _client(make_user, role):
     kwargs = {"is_superuser": True, "is_staff": True} if role == "superuser" else {}
     user = make_user(None if role == "superuser" else role, username=f"hostile-{role}", **kwargs)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
-    return client
-
-
-@pytest.fixture
-def world(db):
-    permit = PermitFactory(number="EXP-2020-00123")
-    assurance = AssuranceFactory(permit=permit)
-    evidence = EvidenceFactory(title="Downed TB2")
-    review_services.flag_evidence(evidence_id=evidence.pk)
-    return {"permit": permit, "assurance": assurance, "flag": permit.flags.get()}
+    return token_client(new_token(user))
 
 
 def _endpoints(world):

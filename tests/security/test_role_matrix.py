@@ -11,11 +11,10 @@ import pytest
 from django.contrib import admin
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from reviews import services as review_services
-from tests.factories import AssuranceFactory, EvidenceFactory, PermitFactory, UserFactory
+from tests.factories import UserFactory, new_token, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -97,15 +96,12 @@ def fingerprint():
 
 
 @pytest.fixture
-def world(db):
-    permit = PermitFactory(number="EXP-2020-00123")
-    assurance = AssuranceFactory(permit=permit)
-    evidence = EvidenceFactory(title="Downed TB2")
-    review_services.flag_evidence(evidence_id=evidence.pk)
+def world(world):
+    """The shared small register (tests/conftest.py) with an open review."""
     opener = UserFactory(role="official", username="matrix-opener")
-    review = review_services.open_review(destination=permit.destination, title="Review", opened_by=opener)
-    return {"permit": permit, "assurance": assurance, "evidence": evidence,
-            "flag": permit.flags.get(), "review": review}
+    world["review"] = review_services.open_review(
+        destination=world["permit"].destination, title="Review", opened_by=opener)
+    return world
 
 
 def _kwargs(world, route):
@@ -139,10 +135,7 @@ def _user(make_user, role):
 
 
 def _api_client(user):
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
-    return client
+    return token_client(new_token(user) if user is not None else None)
 
 
 @pytest.mark.parametrize("name", sorted(API_WRITES))

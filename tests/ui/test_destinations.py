@@ -49,6 +49,8 @@ def test_destination_list_and_finder(scenario, client_for):
     client = client_for("reader")
     html = client.get("/destinations/").content.decode()
     assert "/destinations/TR/" in html and "/destinations/AZ/" in html and "/destinations/FR/" not in html
+    listed = {d.code: (d.permit_count, d.active_permits) for d in client.get("/destinations/").context["destinations"]}
+    assert listed == {"TR": (3, 2), "AZ": (1, 1)}  # TR: two active permits and one pending
     assert client.get("/destinations/?q=tr")["Location"] == "/destinations/TR/"
     assert "/destinations/FR/" in client.get("/destinations/?q=France").content.decode()
 
