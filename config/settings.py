@@ -121,6 +121,25 @@ if DATABASE_URL is None:
         + (" (required under CI=true)" if IN_CI else "")
     )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Two roles (README, "Database roles"): DATABASE_URL is the runtime role, which
+# owns nothing; MIGRATE_DATABASE_URL is the owner role that `migrate` and
+# `grant_runtime_role` connect as. It is not a second DATABASES alias on
+# purpose: an alias would get a test database of its own from the test runner
+# and could be picked by mistake by any code that names it.
+MIGRATE_DATABASE_URL = env_url("MIGRATE_DATABASE_URL", {"postgres", "postgresql", "pgsql"}) or DATABASE_URL
+MIGRATE_DATABASE = dj_database_url.parse(MIGRATE_DATABASE_URL)
+if MIGRATE_DATABASE["NAME"] != DATABASES["default"]["NAME"]:
+    raise ImproperlyConfigured(
+        f"MIGRATE_DATABASE_URL names the database {MIGRATE_DATABASE['NAME']!r} but DATABASE_URL "
+        f"names {DATABASES['default']['NAME']!r}: both must be the same database"
+    )
+# The role `migrate` grants to afterwards: DATABASE_URL's user when it is not
+# the owner's (one role for both means there is nothing to grant).
+DATABASE_RUNTIME_ROLE = (
+    DATABASES["default"]["USER"]
+    if DATABASES["default"]["USER"] and DATABASES["default"]["USER"] != MIGRATE_DATABASE["USER"]
+    else None
+)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Only cursors from config.db.prepared_cursor() prepare statements (on first
 # use); Django's own cursors bind on the client and never do.
