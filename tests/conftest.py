@@ -21,6 +21,112 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# --- The two database roles ------------------------------------------------
+# The test database is created and migrated as the owner role
+# (MIGRATE_DATABASE_URL), and every test then runs as the runtime role
+# (DATABASE_URL), so the suite shows that the runtime role's grants are
+# enough. When both URLs name one role (e.g. a superuser's DATABASE_URL), a
+# runtime role for this test database is made here and dropped at the end.
+
+_OWNER = {}
+
+
+def _role_url(settings_dict):
+    from urllib.parse import quote
+
+    auth = quote(settings_dict["USER"] or "", safe="")
+    if settings_dict.get("PASSWORD"):
+        auth += ":" + quote(settings_dict["PASSWORD"], safe="")
+    host = settings_dict["HOST"] or "localhost"
+    if host.startswith("/"):
+        host = quote(host, safe="")
+    return f"postgres://{auth}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+
+
+def _use(connection, credentials):
+    connection.close()
+    connection.settings_dict.update(credentials)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb,
+                    django_db_createdb, django_db_modify_db_settings):
+    """pytest-django's documented hook: as its own fixture, but with the owner and the runtime role."""
+    import secrets
+
+    import psycopg
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    from permits.dbroles import CREDENTIALS, TRUNCATE_TRIGGER, grant_runtime_role
+
+    connection = connections["default"]
+    runtime = {key: connection.settings_dict.get(key) for key in CREDENTIALS}
+    owner = {key: settings.MIGRATE_DATABASE.get(key) for key in CREDENTIALS}
+    keepdb = django_db_keepdb and not django_db_createdb
+    made_role = None
+    with django_db_blocker.unblock():
+        _use(connection, owner)
+        db_cfg = setup_databases(verbosity=request.config.option.verbose, interactive=False,
+                                 keepdb=keepdb, serialized_aliases=set())
+        if runtime["USER"] == owner["USER"]:
+            made_role = f"{connection.settings_dict['NAME']}_app"[:63]
+            password = secrets.token_hex(16)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [made_role])
+                verb = "ALTER" if cursor.fetchone() else "CREATE"
+                cursor.execute(f'{verb} ROLE "{made_role}" LOGIN NOSUPERUSER PASSWORD %s', [password])
+            runtime = {**owner, "USER": made_role, "PASSWORD": password}
+        # `migrate` granted the role of DATABASE_URL already; a made one is granted here.
+        tables = grant_runtime_role(connection, runtime["USER"])
+        _OWNER["url"] = _role_url(connection.settings_dict)
+        _OWNER["role"] = owner["USER"]
+        _OWNER["runtime_role"] = runtime["USER"]
+        # Processes the tests start (workers, gunicorn, commands) read these.
+        os.environ["MIGRATE_DATABASE_URL"] = _OWNER["url"]
+
+    # Transactional tests end with Django's flush, a TRUNCATE of every table:
+    # the runtime role may not, and the append-only triggers refuse it. For
+    # the test run only, flush through the owner's connection with the
+    # TRUNCATE triggers disabled inside the flush's own transaction.
+    owner_conn = psycopg.connect(_OWNER["url"].replace("postgres://", "postgresql://", 1), autocommit=True)
+
+    def execute_sql_flush(sql_list):
+        with owner_conn.transaction(), owner_conn.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {TRUNCATE_TRIGGER}')
+            for sql in sql_list:
+                cursor.execute(sql)
+            for table in tables:
+                cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {TRUNCATE_TRIGGER}')
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(connection.ops, "execute_sql_flush", execute_sql_flush)
+    with django_db_blocker.unblock():
+        _use(connection, runtime)
+
+    yield
+
+    mp.undo()
+    owner_conn.close()
+    with django_db_blocker.unblock():
+        _use(connection, owner)
+        if not keepdb:
+            try:
+                teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+            except Exception as exc:
+                request.node.warn(pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}"))
+            if made_role:
+                with connection._nodb_cursor() as cursor:
+                    cursor.execute(f'DROP ROLE IF EXISTS "{made_role}"')
+
+
+def owner_database_url():
+    """The test database, as the owner role."""
+    return _OWNER["url"]
+
+
 def pytest_configure(config):
     from django.conf import settings
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -12,7 +13,7 @@ from django.db import DatabaseError, connection, transaction
 from permits import ledger, services
 from permits.models import Decision
 from permits.tasks import verify_decision_ledger
-from tests.conftest import ROOT, test_database_url
+from tests.conftest import ROOT, owner_database_url, test_database_url
 from tests.factories import PermitFactory
 
 
@@ -21,14 +22,13 @@ def _permits(n):
 
 
 def _tamper(decision_id, sql="UPDATE permits_decision SET reason = 'Quietly edited.' WHERE id = %s"):
-    """Alter a decision the way someone with table-owner rights could."""
-    with connection.cursor() as cursor:
-        # Fire the deferred FK checks of this test's transaction first: ALTER TABLE
-        # refuses a table with pending trigger events.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE permits_decision DISABLE TRIGGER USER")
-        cursor.execute(sql, [decision_id])
-        cursor.execute("ALTER TABLE permits_decision ENABLE TRIGGER USER")
+    """Alter a committed decision the way the tables' owner could (the runtime role cannot)."""
+    with psycopg.connect(owner_database_url()) as conn:  # one transaction
+        # ALTER TABLE refuses a table with pending (deferred) foreign-key checks.
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        conn.execute("ALTER TABLE permits_decision DISABLE TRIGGER USER")
+        conn.execute(sql, [decision_id])
+        conn.execute("ALTER TABLE permits_decision ENABLE TRIGGER USER")
 
 
 @pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_intact_chain_verifies(capsys):
     assert Decision.objects.order_by("-id").first().hash in out
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_altered_decision_in_the_middle_is_named():
     permits = _permits(5)
     services.record_batch_decision(permit_ids=[p.pk for p in permits], kind="suspend", reason="Evidence.")
@@ -86,7 +86,7 @@ def test_altered_decision_in_the_middle_is_named():
     assert broken.decision_id == middle and count == ids.index(middle)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_rehashed_forgery_is_caught_at_the_next_decision():
     """Recomputing the altered row's own hash only moves the break one row on."""
     permits = _permits(4)
@@ -101,7 +101,7 @@ def test_rehashed_forgery_is_caught_at_the_next_decision():
     assert ledger.verify_chain()[2].decision_id == ids[2]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_removed_decision_is_caught():
     _permits(3)
     ids = list(Decision.objects.order_by("id").values_list("id", flat=True))
@@ -130,7 +130,7 @@ def test_command_exits_non_zero_naming_the_id():
     assert permits  # the permits stay; only the check failed
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_daily_check_reports_a_break_loudly(make_user, mailoutbox, caplog):
     make_user(None, username="root", is_superuser=True, email="root@example.org")
     make_user(None, username="quiet", is_superuser=True, email="")
