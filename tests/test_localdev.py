@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def launcher_env(**extra):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CI", "SECRET_KEY")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "CI", "SECRET_KEY")}
     env.update(extra)
     return env
 
