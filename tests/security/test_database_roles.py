@@ -290,3 +290,36 @@ def test_migrate_connects_as_the_owner_and_grants_the_runtime_role():
                             capture_output=True, text=True, timeout=180)
     assert result.returncode != 0
     assert "permission denied for table permits_decision" in result.stderr
+
+
+# --- settings -------------------------------------------------------------------
+
+def _settings(**env_vars):
+    from tests.test_settings import BASE_ENV, run_python
+
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "print(s.MIGRATE_DATABASE['USER'], s.DATABASE_RUNTIME_ROLE)")
+    return run_python({**BASE_ENV, **env_vars}, "-c", code)
+
+
+def test_migrate_database_url_defaults_to_database_url_and_grants_nobody():
+    result = _settings(DATABASE_URL="postgres://permits@127.0.0.1:1/permits")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["permits", "None"]
+
+
+def test_the_runtime_role_is_database_urls_user_when_it_is_not_the_owner():
+    result = _settings(DATABASE_URL="postgres://permits_app@127.0.0.1:1/permits",
+                       MIGRATE_DATABASE_URL="postgres://permits_owner:pw@127.0.0.1:2/permits")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["permits_owner", "permits_app"]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("mysql://root@127.0.0.1/permits", "MIGRATE_DATABASE_URL"),
+    ("postgres://permits_owner@127.0.0.1:1/other", "both must be the same database"),
+])
+def test_a_bad_migrate_database_url_stops_start_up(value, message):
+    result = _settings(DATABASE_URL="postgres://permits_app@127.0.0.1:1/permits", MIGRATE_DATABASE_URL=value)
+    assert result.returncode != 0
+    assert message in result.stderr
