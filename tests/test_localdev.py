@@ -111,8 +111,10 @@ WAIT_AND_REPORT = """
 import os, sys, time, psycopg
 url = os.environ["DATABASE_URL"]
 with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
-    name = conn.execute("select current_database()").fetchone()[0]
-print("ready", name, flush=True)
+    name, user = conn.execute("select current_database(), current_user").fetchone()
+with psycopg.connect(os.environ["MIGRATE_DATABASE_URL"].replace("postgres://", "postgresql://", 1)) as conn:
+    owner = conn.execute("select current_user").fetchone()[0]
+print("ready", name, user, owner, flush=True)
 time.sleep(60)
 """
 
@@ -162,7 +164,9 @@ def test_the_embedded_server_is_started_and_stopped_on_a_signal(scratch_data_dir
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        assert wait_for_line(proc, "ready", 60).split() == ["ready", localdev.DATABASE_NAME]
+        # The application's role and the owner's: both made by the launcher.
+        assert wait_for_line(proc, "ready", 60).split() == [
+            "ready", localdev.DATABASE_NAME, localdev.RUNTIME_ROLE, localdev.OWNER_ROLE]
         server = localdev.EmbeddedPostgres(scratch_data_dir)
         postmaster = server.postmaster_pid()
         assert postmaster and pid_alive(postmaster)
