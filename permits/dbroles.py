@@ -154,13 +154,22 @@ def ensure_append_only_triggers(connection):
         if not cursor.fetchone()[0]:
             return []  # migrated back past the migration that creates it
         tables = protected_tables(connection)
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname IN (%s, %s)",
+            [ROW_TRIGGER, TRUNCATE_TRIGGER],
+        )
+        present = set(cursor.fetchall())
+        # Only what is missing: creating a trigger locks the table against
+        # writes, and this runs at every deployment, beside the live system.
         for table in tables:
-            cursor.execute(
-                f"CREATE OR REPLACE TRIGGER {ROW_TRIGGER} BEFORE UPDATE OR DELETE ON {qn(table)} "
-                f"FOR EACH ROW EXECUTE FUNCTION {REFUSE_FUNCTION}()"
-            )
-            cursor.execute(
-                f"CREATE OR REPLACE TRIGGER {TRUNCATE_TRIGGER} BEFORE TRUNCATE ON {qn(table)} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {REFUSE_FUNCTION}()"
-            )
+            if (table, ROW_TRIGGER) not in present:
+                cursor.execute(
+                    f"CREATE OR REPLACE TRIGGER {ROW_TRIGGER} BEFORE UPDATE OR DELETE ON {qn(table)} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {REFUSE_FUNCTION}()"
+                )
+            if (table, TRUNCATE_TRIGGER) not in present:
+                cursor.execute(
+                    f"CREATE OR REPLACE TRIGGER {TRUNCATE_TRIGGER} BEFORE TRUNCATE ON {qn(table)} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {REFUSE_FUNCTION}()"
+                )
     return tables

@@ -55,6 +55,7 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     import secrets
 
     import psycopg
+    import psycopg.conninfo
     from django.conf import settings
     from django.db import connections
     from django.test.utils import setup_databases, teardown_databases
@@ -115,11 +116,12 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         if not keepdb:
             try:
                 teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+                if made_role:  # its grants went with the database
+                    params = psycopg.conninfo.conninfo_to_dict(_OWNER["url"])
+                    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
+                        admin.execute(f'DROP ROLE IF EXISTS "{made_role}"')
             except Exception as exc:
                 request.node.warn(pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}"))
-            if made_role:
-                with connection._nodb_cursor() as cursor:
-                    cursor.execute(f'DROP ROLE IF EXISTS "{made_role}"')
 
 
 def owner_database_url():

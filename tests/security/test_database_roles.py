@@ -275,23 +275,26 @@ def test_connected_as_owner_switches_the_default_connection_and_back():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migrate_connects_as_the_owner_and_grants_the_runtime_role():
+def test_migrate_connects_as_the_owner_grants_the_runtime_role_and_puts_back_a_missing_wall():
     role = _one("SELECT current_user")[0]
     with psycopg.connect(owner_database_url(), autocommit=True) as owner:
         owner.execute(f'GRANT UPDATE ON permits_decision TO "{role}"')
-    env = dict(os.environ, DATABASE_URL=test_database_url(), MIGRATE_DATABASE_URL=owner_database_url())
-    result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=180)
+        owner.execute("DROP TRIGGER append_only_no_truncate ON reviews_flagevent")
+    env = dict(os.environ, DATABASE_URL=test_database_url(), MIGRATE_DATABASE_URL=test_database_url())
+    command = [sys.executable, "manage.py", "migrate", "--noinput"]
+
+    # As the runtime role, migrate cannot put the trigger back (no TRIGGER privilege).
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0
+    assert "permission denied for table reviews_flagevent" in result.stderr
+
+    env["MIGRATE_DATABASE_URL"] = owner_database_url()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     assert f"Granted the runtime role {role}" in result.stdout
     assert _privileges(role, ["permits_decision"])["permits_decision"] == {"SELECT", "INSERT"}
-
-    # As the runtime role alone, migrate cannot even re-assert the walls.
-    env["MIGRATE_DATABASE_URL"] = test_database_url()
-    result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=180)
-    assert result.returncode != 0
-    assert "permission denied for table permits_decision" in result.stderr
+    assert _one("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'reviews_flagevent'::regclass "
+                "AND tgname = 'append_only_no_truncate'")[0] == 1
 
 
 # --- settings -------------------------------------------------------------------
