@@ -69,3 +69,27 @@ def verify_decision_ledger():
     except Exception:
         logger.exception("Could not e-mail the ledger alert")
     return {"ok": False, "broken_at": broken.decision_id, "verified": count}
+
+
+# --- Signed checkpoints of the ledger ------------------------------------------
+
+@shared_task(name="permits.tasks.write_ledger_checkpoint")
+def write_ledger_checkpoint():
+    """Periodic, and after each batch decision: sign the ledger's head if it moved.
+
+    Idempotent (nothing new, nothing written) and safe to run twice at once
+    (the service serialises on a lock). A ledger that does not verify is not
+    signed: that is an error log, and the daily check's e-mail follows.
+    """
+    from . import checkpoints
+
+    try:
+        checkpoint = checkpoints.write_checkpoint()
+    except checkpoints.CheckpointRefused as exc:
+        logger.error("LEDGER CHECKPOINT REFUSED: %s", exc)
+        return {"ok": False, "error": str(exc)}
+    if checkpoint is None:
+        return {"ok": True, "written": False}
+    logger.info("Ledger checkpoint signed: %s decisions, last %s, head %s",
+                checkpoint.size, checkpoint.last_id, checkpoint.head)
+    return {"ok": True, "written": True, "last_id": checkpoint.last_id, "size": checkpoint.size}
