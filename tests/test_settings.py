@@ -20,13 +20,15 @@ CONTRACT_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "TIME_ZONE",
     "SECURE_HTTPS", "API_THROTTLE_RATES", "EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT",
     "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "EMAIL_USE_SSL",
-    "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI",
+    "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI", "LEDGER_SIGNING_KEY", "LEDGER_CHECKPOINT_DIR",
 )
 
 BASE_ENV = {
     # Never connected to: setup and checks do not open a connection.
     "DATABASE_URL": "postgres://permits@127.0.0.1:1/permits",
     "SECRET_KEY": STRONG_KEY,
+    "LEDGER_SIGNING_KEY": "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+    "LEDGER_CHECKPOINT_DIR": "/tmp/ledger-checkpoints-settings-test",
 }
 
 SETUP = "import django; django.setup()"
@@ -57,6 +59,9 @@ BAD_VALUES = [
     ("EMAIL_URL", "ftp://mail.example.org"),
     ("EMAIL_URL", "smtp://mail.example.org:notaport"),
     ("CI", "perhaps"),
+    ("LEDGER_SIGNING_KEY", "not base64 at all!"),
+    ("LEDGER_SIGNING_KEY", "c2hvcnQ="),  # valid base64 of 5 bytes: not a 32-byte key
+    ("LEDGER_CHECKPOINT_DIR", "relative/checkpoints"),
 ]
 
 
@@ -91,6 +96,22 @@ def test_secret_key_is_required_unless_debug():
     result = run_python({"DATABASE_URL": BASE_ENV["DATABASE_URL"]}, "-c", SETUP)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("name", ["LEDGER_SIGNING_KEY", "LEDGER_CHECKPOINT_DIR"])
+def test_ledger_settings_are_required_unless_debug(name):
+    env = {k: v for k, v in BASE_ENV.items() if k != name}
+    result = run_python(env, "-c", SETUP)
+    assert result.returncode != 0
+    assert f"{name} is not set" in result.stderr.strip().splitlines()[-1]
+    assert run_python({**env, "DEBUG": "true"}, "-c", SETUP).returncode == 0
+
+
+def test_a_bad_signing_key_is_not_echoed():
+    value = "B" * 40  # valid base64 of 30 bytes
+    result = run_python({**BASE_ENV, "LEDGER_SIGNING_KEY": value}, "-c", SETUP)
+    assert result.returncode != 0
+    assert "LEDGER_SIGNING_KEY" in result.stderr and value not in result.stderr
 
 
 PRINT = (

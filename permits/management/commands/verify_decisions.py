@@ -2,6 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from permits import checkpoints
 
+# After a truncation every checkpoint fails: the first ones say enough.
+MAX_LISTED = 50
+
 
 class Command(BaseCommand):
     help = (
@@ -23,14 +26,16 @@ class Command(BaseCommand):
             raise CommandError("--chunk-size must be a positive whole number")
         report = checkpoints.verify_ledger(checkpoint_files=checkpoint_files, chunk_size=chunk_size)
         if not report.ok:
-            for problem in report.problems:
-                self.stderr.write(f"- {problem.message}")
             first = report.first_differing
             where = f"at decision {first}" if first is not None else "(no single decision named)"
-            raise CommandError(
-                f"Decision ledger BROKEN {where}: {len(report.problems)} problem(s), listed above. "
-                f"{report.count} decisions recomputed, {report.checkpoints} signed checkpoint(s) checked."
-            )
+            listed = [f"- {problem.message}" for problem in report.problems[:MAX_LISTED]]
+            if len(report.problems) > MAX_LISTED:
+                listed.append(f"- … and {len(report.problems) - MAX_LISTED} more")
+            raise CommandError("\n".join([
+                f"Decision ledger BROKEN {where}: {len(report.problems)} problem(s). "
+                f"{report.count} decisions recomputed, {report.checkpoints} signed checkpoint(s) checked.",
+                *listed,
+            ]))
         self.stdout.write(
             f"Decision ledger verified: {report.count} decisions, head {report.head}; "
             f"{report.checkpoints} signed checkpoint(s) agree; statuses and audit trail agree."
