@@ -463,18 +463,17 @@ _STATUS_SQL = """
 """
 
 # The insert event copies every column of the decision (django-pghistory trigger).
-_DECISION_FIELDS = (
-    "permit_id", "kind", "from_status", "to_status", "effective_on", "recorded_at", "authority",
-    "reason", "decided_by_id", "batch", "hash", "previous_hash",
-)
-_WITHOUT_EVENT_SQL = f"""
+_WITHOUT_EVENT_SQL = """
     SELECT d.id, count(*) OVER ()
       FROM permits_decision d
      WHERE NOT EXISTS (
             SELECT 1 FROM permits_decisionevent e
              WHERE e.pgh_obj_id = d.id AND e.pgh_label = 'insert'
-               AND ({', '.join('e.' + f for f in _DECISION_FIELDS)})
-                   IS NOT DISTINCT FROM ({', '.join('d.' + f for f in _DECISION_FIELDS)})
+               AND (e.permit_id, e.kind, e.from_status, e.to_status, e.effective_on, e.recorded_at,
+                    e.authority, e.reason, e.decided_by_id, e.batch, e.hash, e.previous_hash)
+                   IS NOT DISTINCT FROM
+                   (d.permit_id, d.kind, d.from_status, d.to_status, d.effective_on, d.recorded_at,
+                    d.authority, d.reason, d.decided_by_id, d.batch, d.hash, d.previous_hash)
      )
      ORDER BY d.id
      LIMIT %s

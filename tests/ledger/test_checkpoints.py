@@ -423,3 +423,18 @@ def test_generate_prints_a_usable_private_key(capsys):
     raw = base64.b64decode(capsys.readouterr().out.strip(), validate=True)
     assert len(raw) == 32
     Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def test_the_daily_check_reports_a_deleted_newest_decision(make_user, mailoutbox):
+    from permits.tasks import verify_decision_ledger
+
+    make_user(None, username="root", is_superuser=True, email="root@example.org")
+    _permits(2)
+    checkpoints.write_checkpoint()
+    assert verify_decision_ledger.delay().get() == {"ok": True, "verified": 2}
+    newest = _ids()[-1]
+    _owner_sql(("DELETE FROM permits_decision WHERE id = %s", [newest]))
+    result = verify_decision_ledger.delay().get()
+    assert result == {"ok": False, "broken_at": newest, "verified": 1}
+    (mail,) = mailoutbox
+    assert f"decision {newest}" in mail.body and "its last, is missing" in mail.body
