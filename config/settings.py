@@ -281,6 +281,21 @@ if LEDGER_CHECKPOINT_DIR is None:
             "(an absolute path to a directory for the ledger's signed checkpoints)"
         )
     LEDGER_CHECKPOINT_DIR = BASE_DIR / ".data" / "ledger-checkpoints"
+# Optionally a copy of each checkpoint file in an S3-compatible bucket (django-storages,
+# `pip install '.[s3]'`); credentials the usual boto3 way (AWS_ACCESS_KEY_ID, ...).
+LEDGER_CHECKPOINT_S3_BUCKET = env_str("LEDGER_CHECKPOINT_S3_BUCKET")
+if LEDGER_CHECKPOINT_S3_BUCKET:
+    STORAGES["ledger_checkpoints"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": LEDGER_CHECKPOINT_S3_BUCKET,
+            "endpoint_url": env_url("LEDGER_CHECKPOINT_S3_ENDPOINT_URL", {"https", "http"}),
+            "region_name": env_str("LEDGER_CHECKPOINT_S3_REGION"),
+            "location": env_str("LEDGER_CHECKPOINT_S3_PREFIX", "ledger-checkpoints"),
+            # An object that exists is never replaced (a new name is chosen instead).
+            "file_overwrite": False,
+        },
+    }
 
 # --- E-mail ---------------------------------------------------------------
 def _email_from_url(url):

@@ -202,7 +202,34 @@ def write_checkpoint(*, directory=None):
             last_id=last_id, size=size, head=head, signed_at=signed_at, signature=signature, key_id=key_id(),
         )
         _write_file(directory, checkpoint, previous)
+        # The bucket is another machine: copied after commit, never inside the transaction.
+        transaction.on_commit(lambda: copy_to_storage(directory=directory), robust=True)
     return checkpoint
+
+
+STORAGE_ALIAS = "ledger_checkpoints"
+
+
+def copy_to_storage(*, directory=None, recent=20):
+    """Copy the newest ``recent`` checkpoint files that the ``ledger_checkpoints``
+    storage (an S3-compatible bucket, when configured) does not hold yet; return
+    how many were copied. Run after each checkpoint and at every beat, so that a
+    bucket outage shorter than ``recent`` checkpoints loses no file.
+    """
+    if STORAGE_ALIAS not in settings.STORAGES:
+        return 0
+    from django.core.files import File
+    from django.core.files.storage import storages
+
+    storage = storages[STORAGE_ALIAS]
+    copied = 0
+    for path in directory_files(directory)[-recent:]:
+        if storage.exists(path.name):
+            continue
+        with path.open("rb") as fh:
+            storage.save(path.name, File(fh, name=path.name))
+        copied += 1
+    return copied
 
 
 def file_name(checkpoint):

@@ -94,6 +94,11 @@ def write_ledger_checkpoint():
     except checkpoints.CheckpointRefused as exc:
         logger.error("LEDGER CHECKPOINT REFUSED: %s", exc)
         return {"ok": False, "error": str(exc)}
+    try:
+        # Catches up on copies a bucket outage missed.
+        checkpoints.copy_to_storage()
+    except Exception:
+        logger.exception("Could not copy ledger checkpoint files to the bucket")
     if checkpoint is None:
         return {"ok": True, "written": False}
     logger.info("Ledger checkpoint signed: %s decisions, last %s, head %s",

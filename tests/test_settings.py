@@ -21,6 +21,8 @@ CONTRACT_VARIABLES = (
     "SECURE_HTTPS", "API_THROTTLE_RATES", "EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT",
     "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "EMAIL_USE_SSL",
     "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI", "LEDGER_SIGNING_KEY", "LEDGER_CHECKPOINT_DIR",
+    "LEDGER_CHECKPOINT_S3_BUCKET", "LEDGER_CHECKPOINT_S3_ENDPOINT_URL", "LEDGER_CHECKPOINT_S3_REGION",
+    "LEDGER_CHECKPOINT_S3_PREFIX",
 )
 
 BASE_ENV = {
@@ -63,6 +65,35 @@ BAD_VALUES = [
     ("LEDGER_SIGNING_KEY", "c2hvcnQ="),  # valid base64 of 5 bytes: not a 32-byte key
     ("LEDGER_CHECKPOINT_DIR", "relative/checkpoints"),
 ]
+
+
+def test_a_bucket_for_checkpoints_is_a_storage_alias():
+    show = ("from django.conf import settings as s; "
+            "print(repr(s.STORAGES.get('ledger_checkpoints')))")
+    result = run_python(BASE_ENV, "-c", SETUP + "; " + show)
+    assert result.stdout.strip().splitlines()[-1] == "None"
+    result = run_python({**BASE_ENV, "LEDGER_CHECKPOINT_S3_BUCKET": "witness-bucket",
+                         "LEDGER_CHECKPOINT_S3_ENDPOINT_URL": "https://s3.example.org"}, "-c", SETUP + "; " + show)
+    assert result.returncode == 0, result.stderr
+    storage = eval(result.stdout.strip().splitlines()[-1])  # a repr of plain values we printed
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "witness-bucket"
+    assert storage["OPTIONS"]["endpoint_url"] == "https://s3.example.org"
+    assert storage["OPTIONS"]["file_overwrite"] is False
+    bad = run_python({**BASE_ENV, "LEDGER_CHECKPOINT_S3_BUCKET": "b",
+                      "LEDGER_CHECKPOINT_S3_ENDPOINT_URL": "ftp://x"}, "-c", SETUP)
+    assert bad.returncode != 0 and "LEDGER_CHECKPOINT_S3_ENDPOINT_URL" in bad.stderr
+
+
+def test_the_bucket_options_are_ones_django_storages_accepts():
+    pytest.importorskip("storages", reason="the optional extra '.[s3]' is not installed")
+    from storages.backends.s3 import S3Storage
+
+    options = {"bucket_name": "witness-bucket", "endpoint_url": "https://s3.example.org", "region_name": None,
+               "location": "ledger-checkpoints", "file_overwrite": False}
+    storage = S3Storage(**options)  # no request is made until a file is touched
+    assert (storage.bucket_name, storage.location, storage.file_overwrite) == (
+        "witness-bucket", "ledger-checkpoints", False)
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_VALUES)

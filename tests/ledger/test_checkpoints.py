@@ -438,3 +438,28 @@ def test_the_daily_check_reports_a_deleted_newest_decision(make_user, mailoutbox
     assert result == {"ok": False, "broken_at": newest, "verified": 1}
     (mail,) = mailoutbox
     assert f"decision {newest}" in mail.body and "its last, is missing" in mail.body
+
+
+# --- The optional bucket ------------------------------------------------------
+
+def test_checkpoint_files_are_copied_to_the_bucket_storage(settings, tmp_path, checkpoint_dir,
+                                                         django_capture_on_commit_callbacks):
+    bucket = tmp_path / "bucket"
+    # Any Django storage stands in for the S3 one here: the code only uses the alias.
+    settings.STORAGES = {**settings.STORAGES, checkpoints.STORAGE_ALIAS: {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(bucket)}}}
+    _permits(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkpoint = checkpoints.write_checkpoint()
+    name = checkpoints.file_name(checkpoint)
+    assert (bucket / name).read_bytes() == (checkpoint_dir / name).read_bytes()
+    (bucket / name).unlink()  # as if the bucket had been down
+    assert write_ledger_checkpoint.delay().get()["written"] is False
+    assert (bucket / name).read_bytes() == (checkpoint_dir / name).read_bytes()  # caught up
+    assert checkpoints.copy_to_storage() == 0  # nothing copied twice
+
+
+def test_without_a_bucket_nothing_is_copied(checkpoint_dir):
+    _permits(1)
+    checkpoints.write_checkpoint()
+    assert checkpoints.copy_to_storage() == 0
