@@ -404,9 +404,7 @@ def _signed_checkpoints(report, *, checkpoint_files, directory):
         found.append(_Signed(source, data["last_id"], data["size"], data["head"], path))
 
     for checkpoint in LedgerCheckpoint.objects.order_by("id").iterator(chunk_size=2000):
-        take(f"database checkpoint {checkpoint.pk}", {
-            **statement(checkpoint), "signed_at": signed_at_text(checkpoint.signed_at),
-        })
+        take(f"database checkpoint {checkpoint.pk}", statement(checkpoint))
     for path in [*directory_files(directory), *map(Path, checkpoint_files)]:
         try:
             data, has_list = read_statement(path)
