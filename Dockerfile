@@ -18,11 +18,11 @@ COPY . /app
 # Editable: templates, locale and manage.py are read from /app.
 RUN pip install -e . \
     && if [ -d locale ]; then \
-         DATABASE_URL=postgres://build@localhost/build SECRET_KEY=build-only \
+         DEBUG=true DATABASE_URL=postgres://build@localhost/build SECRET_KEY=build-only \
          python manage.py compilemessages; \
        fi \
-    && mkdir -p /app/staticfiles \
-    && chown permits:permits /app/staticfiles
+    && mkdir -p /app/staticfiles /var/lib/permits/ledger-checkpoints \
+    && chown permits:permits /app/staticfiles /var/lib/permits/ledger-checkpoints
 
 USER permits
 EXPOSE 8000

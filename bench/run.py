@@ -16,6 +16,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def _environment():
         sys.exit(f"bench: set {' and '.join(missing)} (a scratch database and a Redis database number): "
                  "the benchmark replaces the register in that database")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-deployment-0123456789")
+    # Bench-only signing key (base64 of 32 fixed bytes) and a scratch checkpoint directory.
+    os.environ.setdefault("LEDGER_SIGNING_KEY", "YmVuY2gtb25seS1sZWRnZXItc2lnbmluZy1rZXkhISE=")
+    os.environ.setdefault("LEDGER_CHECKPOINT_DIR", str(Path(tempfile.gettempdir()) / "permits-bench-checkpoints"))
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECURE_HTTPS", "false")
     os.environ.setdefault("API_THROTTLE_RATES", "off")

@@ -25,6 +25,12 @@ app.conf.beat_schedule = {
         "task": "permits.tasks.verify_decision_ledger",
         "schedule": crontab(hour=1, minute=15),
     },
+    "sign-ledger-checkpoint-every-5-minutes": {
+        "task": "permits.tasks.write_ledger_checkpoint",
+        "schedule": 300.0,
+        # Each run signs whatever head it finds: a stale queued run adds nothing.
+        "options": {"expires": 290},
+    },
     "sweep-exporter-notices-every-5-minutes": {
         "task": "permits.tasks.sweep_exporter_notices",
         "schedule": 300.0,

@@ -86,3 +86,43 @@ def env_url(name, schemes, environ=None):
             f"{name}={value!r} must be a URL with one of the schemes {sorted(schemes)}"
         )
     return value
+
+
+def env_ed25519_key(name, environ=None):
+    """An Ed25519 private key given as base64 of its raw 32 bytes; None when unset.
+
+    The value is a secret: messages name the variable, never the value.
+    """
+    import base64
+    import binascii
+
+    value = env_str(name, None, environ)
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"{name} is not valid base64: give the raw 32-byte Ed25519 private key in base64 "
+            "(`python manage.py ledger_public_key --generate` prints a new one)"
+        ) from exc
+    if len(raw) != 32:
+        raise ImproperlyConfigured(
+            f"{name} decodes to {len(raw)} bytes: an Ed25519 private key is exactly 32 bytes"
+        )
+    return raw
+
+
+def env_path(name, default=None, environ=None):
+    """An absolute directory path (not required to exist yet); ``default`` when unset."""
+    from pathlib import Path
+
+    value = env_str(name, None, environ)
+    if value is None:
+        return default
+    path = Path(value)
+    if not path.is_absolute():
+        raise ImproperlyConfigured(f"{name}={value!r} must be an absolute path")
+    if path.exists() and not path.is_dir():
+        raise ImproperlyConfigured(f"{name}={value!r} exists and is not a directory")
+    return path

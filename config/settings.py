@@ -1,5 +1,6 @@
 """Settings, read from the environment only (see README, "Configuration")."""
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .env import (
     env_bool,
+    env_ed25519_key,
     env_list,
+    env_path,
     env_str,
     env_throttle_rate,
     env_time_zone,
@@ -274,6 +277,44 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Signed checkpoints of the decision ledger ----------------------------
+# The signing key lives outside the database, so that whoever can write the
+# decisions table cannot also sign a rewritten chain.
+LEDGER_SIGNING_KEY = env_ed25519_key("LEDGER_SIGNING_KEY")
+if LEDGER_SIGNING_KEY is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "LEDGER_SIGNING_KEY is not set: it is required unless DEBUG=true "
+            "(`make run` generates one; `python manage.py ledger_public_key --generate` prints a new one)"
+        )
+    # DEBUG only: derived from the (development) SECRET_KEY, so that every
+    # process of one development set-up signs with the same key.
+    LEDGER_SIGNING_KEY = hashlib.sha256(b"ledger-signing-key:" + SECRET_KEY.encode()).digest()
+# Append-only files of the checkpoints, out of the database writers' reach.
+LEDGER_CHECKPOINT_DIR = env_path("LEDGER_CHECKPOINT_DIR")
+if LEDGER_CHECKPOINT_DIR is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "LEDGER_CHECKPOINT_DIR is not set: it is required unless DEBUG=true "
+            "(an absolute path to a directory for the ledger's signed checkpoints)"
+        )
+    LEDGER_CHECKPOINT_DIR = BASE_DIR / ".data" / "ledger-checkpoints"
+# Optionally a copy of each checkpoint file in an S3-compatible bucket (django-storages,
+# `pip install '.[s3]'`); credentials the usual boto3 way (AWS_ACCESS_KEY_ID, ...).
+LEDGER_CHECKPOINT_S3_BUCKET = env_str("LEDGER_CHECKPOINT_S3_BUCKET")
+if LEDGER_CHECKPOINT_S3_BUCKET:
+    STORAGES["ledger_checkpoints"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": LEDGER_CHECKPOINT_S3_BUCKET,
+            "endpoint_url": env_url("LEDGER_CHECKPOINT_S3_ENDPOINT_URL", {"https", "http"}),
+            "region_name": env_str("LEDGER_CHECKPOINT_S3_REGION"),
+            "location": env_str("LEDGER_CHECKPOINT_S3_PREFIX", "ledger-checkpoints"),
+            # An object that exists is never replaced (a new name is chosen instead).
+            "file_overwrite": False,
+        },
+    }
 
 # --- E-mail ---------------------------------------------------------------
 def _email_from_url(url):

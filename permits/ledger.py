@@ -60,26 +60,29 @@ class ChainBreak:
         return f"decision {self.decision_id}: {self.why}"
 
 
-def verify_chain(*, chunk_size=2000):
+def verify_chain(*, chunk_size=2000, after_id=0, head=GENESIS_HASH, count=0, upto_id=None):
     """Recompute the chain in id order; return (count, head, ChainBreak | None).
 
     Reads in keyset-paginated chunks so that memory stays flat however long
     the ledger grows. Stops at the first decision whose ``previous_hash`` is
     not the hash before it, or whose ``hash`` does not match its content.
+    ``after_id``/``head``/``count`` start from a known point of the chain (a
+    checkpoint) instead of the genesis; ``upto_id`` stops at that id.
     """
     sql = """
         SELECT d.id, p.number, d.kind, d.from_status, d.to_status, d.effective_on,
                d.recorded_at, d.authority, d.reason, d.decided_by_id, d.batch,
                d.hash, d.previous_hash
           FROM permits_decision d JOIN permits_permit p ON p.id = d.permit_id
-         WHERE d.id > %s
+         WHERE d.id > %s AND d.id <= %s
          ORDER BY d.id
          LIMIT %s
     """
-    head, count, last_id = GENESIS_HASH, 0, 0
+    last_id = after_id
+    upper = upto_id if upto_id is not None else 2**63 - 1
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [last_id, chunk_size])
+            cursor.execute(sql, [last_id, upper, chunk_size])
             rows = cursor.fetchall()
         if not rows:
             return count, head, None
@@ -95,3 +98,20 @@ def verify_chain(*, chunk_size=2000):
             if chain_hash(previous_hash, content) != stored_hash:
                 return count, head, ChainBreak(pk, "hash does not match the decision's content")
             head, count, last_id = stored_hash, count + 1, pk
+
+
+def iter_id_hash(*, after_id=0, upto_id=None, chunk_size=5000):
+    """(id, hash) of the decisions in id order, read in keyset chunks (flat memory)."""
+    upper = upto_id if upto_id is not None else 2**63 - 1
+    last_id = after_id
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, hash FROM permits_decision WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
+                [last_id, upper, chunk_size],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1][0]

@@ -298,6 +298,33 @@ class Decision(models.Model):
 
 
 
+class LedgerCheckpoint(models.Model):
+    """A signed statement of the ledger's head: ``size`` decisions, the last one
+    ``last_id`` with hash ``head``, at ``signed_at``. Append-only.
+
+    ``signature`` is Ed25519 (base64) over the RFC 8785 canonical JSON of exactly
+    {last_id, size, head, signed_at}; the key is outside the database, so a
+    writer of these tables cannot sign a rewritten chain. See permits/checkpoints.py.
+    """
+
+    last_id = models.BigIntegerField()
+    size = models.BigIntegerField()
+    head = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    signature = models.CharField(max_length=88)
+    key_id = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["last_id", "size", "head"], name="checkpoint_one_per_head"),
+            models.CheckConstraint(condition=Q(size__gt=0, last_id__gt=0), name="checkpoint_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"Checkpoint {self.size} decisions, last {self.last_id}"
+
+
 class ExporterNotice(models.Model):
     """An e-mail owed to the exporter about a decision (suspend, cancel, reinstate).
 
@@ -336,6 +363,10 @@ from .tracking import audited  # noqa: E402
 pgtrigger.register(
     pgtrigger.Protect(name="decision_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
 )(Decision)
+
+pgtrigger.register(
+    pgtrigger.Protect(name="checkpoint_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)(LedgerCheckpoint)
 
 # A decision's row is its own record; its event adds the request it came from.
 audited(model_name="DecisionEvent")(Decision)

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from config.db import prepared_cursor
 
 from .matching import entry_q
-from .models import Decision, Destination, Permit, PermitItem, PermitStatus
+from .models import Decision, Destination, LedgerCheckpoint, Permit, PermitItem, PermitStatus
 from .services import today
 
 
@@ -246,3 +246,8 @@ def destination_with_counts_queryset(on_day=None):
     return Destination.objects.annotate(
         active_permits=per_row(in_force, "destination", Count("*"), 0)
     ).prefetch_related("measures")
+
+
+def latest_checkpoint():
+    """The ledger's newest signed checkpoint, or None before the first one."""
+    return LedgerCheckpoint.objects.order_by("-id").first()

@@ -207,7 +207,23 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
     # --- Exporter notices (issue 5): owed in this transaction, e-mailed after commit.
     notifications.enqueue_after_commit(notifications.record_owed_notices(decisions))
     # --- end exporter notices
+    if batch is not None:
+        # A batch (blanket, selection, expiry) moves the head by many decisions at
+        # once: have it signed straight after commit rather than at the next beat.
+        checkpoint_after_commit()
     return decisions
+
+
+def checkpoint_after_commit():
+    """Queue a ledger checkpoint once this transaction commits; a broker outage is
+    logged, never raised (beat signs the head within minutes anyway)."""
+
+    def enqueue():
+        from .tasks import write_ledger_checkpoint
+
+        write_ledger_checkpoint.delay()
+
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _last_effective(permit_id):

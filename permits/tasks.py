@@ -46,15 +46,21 @@ def sweep_exporter_notices():
 
 @shared_task(name="permits.tasks.verify_decision_ledger")
 def verify_decision_ledger():
-    """Daily: recompute the ledger's chain; a break is an error log and an e-mail to superusers."""
-    count, head, broken = ledger.verify_chain()
-    if broken is None:
-        logger.info("Decision ledger verified: %s decisions, head %s", count, head)
-        return {"ok": True, "verified": count}
+    """Daily: the whole check of verify_decisions (chain, signed checkpoints, statuses,
+    audit trail); a problem is an error log and an e-mail to superusers."""
+    from . import checkpoints
+
+    report = checkpoints.verify_ledger()
+    if report.ok:
+        logger.info("Decision ledger verified: %s decisions, head %s, %s checkpoint(s)",
+                    report.count, report.head, report.checkpoints)
+        return {"ok": True, "verified": report.count}
+    first = report.first_differing
+    listed = "\n".join(f"- {problem.message}" for problem in report.problems[:50])
+    where = f": the first decision that differs is decision {first}" if first is not None else ""
     message = (
-        f"The decision ledger does not verify: it is broken at {broken}. "
-        f"{count} decisions before it verified. Decisions may have been altered "
-        "outside the application; investigate before relying on the record."
+        f"The decision ledger does not verify{where}. Decisions may have been altered outside "
+        f"the application; investigate before relying on the record.\n\n{listed}"
     )
     logger.error("DECISION LEDGER BROKEN: %s", message)
     recipients = list(
@@ -68,4 +74,33 @@ def verify_decision_ledger():
             mail_admins("[ALERT] Decision ledger broken", message)
     except Exception:
         logger.exception("Could not e-mail the ledger alert")
-    return {"ok": False, "broken_at": broken.decision_id, "verified": count}
+    return {"ok": False, "broken_at": first, "verified": report.count}
+
+
+# --- Signed checkpoints of the ledger ------------------------------------------
+
+@shared_task(name="permits.tasks.write_ledger_checkpoint")
+def write_ledger_checkpoint():
+    """Periodic, and after each batch decision: sign the ledger's head if it moved.
+
+    Idempotent (nothing new, nothing written) and safe to run twice at once
+    (the service serialises on a lock). A ledger that does not verify is not
+    signed: that is an error log, and the daily check's e-mail follows.
+    """
+    from . import checkpoints
+
+    try:
+        checkpoint = checkpoints.write_checkpoint()
+    except checkpoints.CheckpointRefused as exc:
+        logger.error("LEDGER CHECKPOINT REFUSED: %s", exc)
+        return {"ok": False, "error": str(exc)}
+    try:
+        # Catches up on copies a bucket outage missed.
+        checkpoints.copy_to_storage()
+    except Exception:
+        logger.exception("Could not copy ledger checkpoint files to the bucket")
+    if checkpoint is None:
+        return {"ok": True, "written": False}
+    logger.info("Ledger checkpoint signed: %s decisions, last %s, head %s",
+                checkpoint.size, checkpoint.last_id, checkpoint.head)
+    return {"ok": True, "written": True, "last_id": checkpoint.last_id, "size": checkpoint.size}

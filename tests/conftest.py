@@ -195,6 +195,17 @@ def _regrant_role_permissions():
 
 
 @pytest.fixture(autouse=True)
+def checkpoint_dir(tmp_path_factory, settings, monkeypatch):
+    """Each test writes and reads ledger checkpoint files in a directory of its own
+    (subprocesses it starts too): files of other tests' rolled-back decisions
+    would otherwise read as a tampered ledger."""
+    path = tmp_path_factory.mktemp("checkpoints")
+    settings.LEDGER_CHECKPOINT_DIR = path
+    monkeypatch.setenv("LEDGER_CHECKPOINT_DIR", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks(request):
     from config.celery import app
 

@@ -11,6 +11,25 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-deployment-012
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _ledger_defaults():
+    """A signing key for this run, and a scratch directory for checkpoint files
+    (each test gets its own, see tests/conftest.py)."""
+    import atexit
+    import base64
+    import shutil
+    import tempfile
+
+    if not os.environ.get("LEDGER_SIGNING_KEY"):
+        os.environ["LEDGER_SIGNING_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    if not os.environ.get("LEDGER_CHECKPOINT_DIR"):
+        scratch = tempfile.mkdtemp(prefix="ledger-checkpoints-")
+        atexit.register(shutil.rmtree, scratch, True)
+        os.environ["LEDGER_CHECKPOINT_DIR"] = scratch
+
+
+_ledger_defaults()
+
+
 def _throwaway_redis():
     """Without REDIS_URL (outside CI), a throwaway redis-server for this run, if installed.
 

@@ -54,6 +54,25 @@ def test_a_secret_key_that_is_set_wins(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
+def test_ledger_signing_key_is_generated_once_and_kept_private(tmp_path):
+    import base64
+
+    first, second = {}, {}
+    localdev.ensure_ledger_settings(first, tmp_path)
+    localdev.ensure_ledger_settings(second, tmp_path)
+    assert len(base64.b64decode(first["LEDGER_SIGNING_KEY"], validate=True)) == 32
+    assert second["LEDGER_SIGNING_KEY"] == first["LEDGER_SIGNING_KEY"]
+    assert stat.S_IMODE((tmp_path / "ledger_signing_key").stat().st_mode) == 0o600
+    assert first["LEDGER_CHECKPOINT_DIR"] == str((tmp_path / "ledger-checkpoints").resolve())
+
+
+def test_ledger_settings_that_are_set_win(tmp_path):
+    env = {"LEDGER_SIGNING_KEY": "from-the-environment", "LEDGER_CHECKPOINT_DIR": "/srv/checkpoints"}
+    localdev.ensure_ledger_settings(env, tmp_path)
+    assert env == {"LEDGER_SIGNING_KEY": "from-the-environment", "LEDGER_CHECKPOINT_DIR": "/srv/checkpoints"}
+    assert not (tmp_path / "ledger_signing_key").exists()
+
+
 def test_a_stop_signal_while_starting_the_database_is_acted_on_afterwards():
     supervisor = localdev.Supervisor()
     with pytest.raises(localdev.Stopped) as stopped:

@@ -20,13 +20,17 @@ CONTRACT_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "TIME_ZONE",
     "SECURE_HTTPS", "API_THROTTLE_RATES", "EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT",
     "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "EMAIL_USE_SSL",
-    "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI", "MIGRATE_DATABASE_URL",
+    "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI", "MIGRATE_DATABASE_URL", "LEDGER_SIGNING_KEY", "LEDGER_CHECKPOINT_DIR",
+    "LEDGER_CHECKPOINT_S3_BUCKET", "LEDGER_CHECKPOINT_S3_ENDPOINT_URL", "LEDGER_CHECKPOINT_S3_REGION",
+    "LEDGER_CHECKPOINT_S3_PREFIX",
 )
 
 BASE_ENV = {
     # Never connected to: setup and checks do not open a connection.
     "DATABASE_URL": "postgres://permits@127.0.0.1:1/permits",
     "SECRET_KEY": STRONG_KEY,
+    "LEDGER_SIGNING_KEY": "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+    "LEDGER_CHECKPOINT_DIR": "/tmp/ledger-checkpoints-settings-test",
 }
 
 SETUP = "import django; django.setup()"
@@ -57,7 +61,39 @@ BAD_VALUES = [
     ("EMAIL_URL", "ftp://mail.example.org"),
     ("EMAIL_URL", "smtp://mail.example.org:notaport"),
     ("CI", "perhaps"),
+    ("LEDGER_SIGNING_KEY", "not base64 at all!"),
+    ("LEDGER_SIGNING_KEY", "c2hvcnQ="),  # valid base64 of 5 bytes: not a 32-byte key
+    ("LEDGER_CHECKPOINT_DIR", "relative/checkpoints"),
 ]
+
+
+def test_a_bucket_for_checkpoints_is_a_storage_alias():
+    show = ("from django.conf import settings as s; "
+            "print(repr(s.STORAGES.get('ledger_checkpoints')))")
+    result = run_python(BASE_ENV, "-c", SETUP + "; " + show)
+    assert result.stdout.strip().splitlines()[-1] == "None"
+    result = run_python({**BASE_ENV, "LEDGER_CHECKPOINT_S3_BUCKET": "witness-bucket",
+                         "LEDGER_CHECKPOINT_S3_ENDPOINT_URL": "https://s3.example.org"}, "-c", SETUP + "; " + show)
+    assert result.returncode == 0, result.stderr
+    storage = eval(result.stdout.strip().splitlines()[-1])  # a repr of plain values we printed
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "witness-bucket"
+    assert storage["OPTIONS"]["endpoint_url"] == "https://s3.example.org"
+    assert storage["OPTIONS"]["file_overwrite"] is False
+    bad = run_python({**BASE_ENV, "LEDGER_CHECKPOINT_S3_BUCKET": "b",
+                      "LEDGER_CHECKPOINT_S3_ENDPOINT_URL": "ftp://x"}, "-c", SETUP)
+    assert bad.returncode != 0 and "LEDGER_CHECKPOINT_S3_ENDPOINT_URL" in bad.stderr
+
+
+def test_the_bucket_options_are_ones_django_storages_accepts():
+    pytest.importorskip("storages", reason="the optional extra '.[s3]' is not installed")
+    from storages.backends.s3 import S3Storage
+
+    options = {"bucket_name": "witness-bucket", "endpoint_url": "https://s3.example.org", "region_name": None,
+               "location": "ledger-checkpoints", "file_overwrite": False}
+    storage = S3Storage(**options)  # no request is made until a file is touched
+    assert (storage.bucket_name, storage.location, storage.file_overwrite) == (
+        "witness-bucket", "ledger-checkpoints", False)
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_VALUES)
@@ -91,6 +127,22 @@ def test_secret_key_is_required_unless_debug():
     result = run_python({"DATABASE_URL": BASE_ENV["DATABASE_URL"]}, "-c", SETUP)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("name", ["LEDGER_SIGNING_KEY", "LEDGER_CHECKPOINT_DIR"])
+def test_ledger_settings_are_required_unless_debug(name):
+    env = {k: v for k, v in BASE_ENV.items() if k != name}
+    result = run_python(env, "-c", SETUP)
+    assert result.returncode != 0
+    assert f"{name} is not set" in result.stderr.strip().splitlines()[-1]
+    assert run_python({**env, "DEBUG": "true"}, "-c", SETUP).returncode == 0
+
+
+def test_a_bad_signing_key_is_not_echoed():
+    value = "B" * 40  # valid base64 of 30 bytes
+    result = run_python({**BASE_ENV, "LEDGER_SIGNING_KEY": value}, "-c", SETUP)
+    assert result.returncode != 0
+    assert "LEDGER_SIGNING_KEY" in result.stderr and value not in result.stderr
 
 
 PRINT = (

@@ -180,6 +180,23 @@ def status_representation(answer):
     }
 
 
+class LedgerHeadSerializer(serializers.Serializer):
+    """The latest signed checkpoint of the decision ledger, as a witness keeps it."""
+
+    last_id = serializers.IntegerField(help_text="Id of the last decision the checkpoint covers.")
+    size = serializers.IntegerField(help_text="Number of decisions with id ≤ last_id.")
+    head = serializers.CharField(help_text="SHA-256 (hex) chain hash of decision last_id.")
+    signed_at = serializers.CharField(
+        help_text="UTC time of signing, exactly as signed: YYYY-MM-DDTHH:MM:SS.ffffffZ."
+    )
+    signature = serializers.CharField(
+        help_text="Base64 Ed25519 signature over the UTF-8 bytes of the RFC 8785 canonical JSON "
+                  "of {last_id, size, head, signed_at}."
+    )
+    key_id = serializers.CharField(help_text="SHA-256 (hex, 64 digits) of the raw 32-byte public key.")
+    public_key = serializers.CharField(help_text="Base64 of the raw 32-byte Ed25519 public key.")
+
+
 class MeasureSerializer(serializers.Serializer):
     kind = serializers.CharField()
     scope = serializers.CharField()

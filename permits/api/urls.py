@@ -11,5 +11,6 @@ urlpatterns = [
     path("assurances/<str:pk>/", views.AssuranceDetail.as_view(), name="api-assurance"),
     path("destinations/", views.DestinationList.as_view(), name="api-destinations"),
     path("destinations/<str:code>/", views.DestinationDetail.as_view(), name="api-destination"),
+    path("ledger/head/", views.LedgerHead.as_view(), name="api-ledger-head"),
     path("destinations/<str:code>/decisions/", views.BlanketDecision.as_view(), name="api-blanket-decision"),
 ]

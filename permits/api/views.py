@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from .. import selectors, services
+from .. import checkpoints, selectors, services
 from ..models import PERMIT_NUMBER_RE, Decision, Destination, EndUseAssurance, Permit
 from ..permissions import DecisionMakerWrites, OfficialWrites, ReadOnly
 from . import serializers as s
@@ -254,3 +254,25 @@ def _valid(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class LedgerHead(generics.GenericAPIView):
+    """The decision ledger's latest signed checkpoint (signed head).
+
+    Witnesses keep copies; `python manage.py verify_decisions --checkpoint FILE`
+    checks that the ledger still extends each one. Checkpoints are signed every
+    few minutes and after each batch decision; before the first one (an empty
+    ledger, or none signed yet) the answer is 404.
+    """
+
+    permission_classes = [ReadOnly]
+    serializer_class = s.LedgerHeadSerializer
+
+    @extend_schema(examples=[OpenApiExample("Signed head", response_only=True, value={
+        "last_id": 1234, "size": 1234, "head": "9f2c" + "0" * 60, "signed_at": "2026-12-03T17:00:00.000000Z",
+        "signature": "base64…", "key_id": "3a7b" + "0" * 60, "public_key": "base64…"})])
+    def get(self, request):
+        checkpoint = selectors.latest_checkpoint()
+        if checkpoint is None:
+            raise Http404("No checkpoint of the decision ledger has been signed yet.")
+        return Response(s.LedgerHeadSerializer(checkpoints.statement(checkpoint)).data)
