@@ -1,7 +1,8 @@
 """Signed checkpoints of the decision ledger: written, served, and checked by verify_decisions.
 
-Tampering is done as the table owner (the test connection) with the protection
-triggers switched off, the way someone with owner rights could.
+Tampering is done as the tables' owner (a connection of its own: the tests run
+as the runtime role, which cannot) with the protection triggers switched off,
+the way someone with owner rights could; those tests commit their data.
 """
 
 import base64
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 
+import psycopg
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -22,7 +24,7 @@ from django.db import connection, connections
 from permits import checkpoints, services
 from permits.models import Decision, LedgerCheckpoint
 from permits.tasks import write_ledger_checkpoint
-from tests.conftest import ROOT, test_database_url
+from tests.conftest import ROOT, owner_database_url, test_database_url
 from tests.factories import PermitFactory, new_token, token_client
 
 pytestmark = pytest.mark.django_db
@@ -36,17 +38,21 @@ def _ids():
     return list(Decision.objects.order_by("id").values_list("id", flat=True))
 
 
+# Tests that tamper commit their data, so that the owner's connection sees it.
+tampering = pytest.mark.django_db(transaction=True)
+
+
 def _owner_sql(*statements, tables=("permits_decision",)):
-    """Run SQL with the user triggers (append-only, audit) of ``tables`` switched off."""
-    with connection.cursor() as cursor:
+    """As the owner, run SQL with the user triggers (append-only, audit) of ``tables`` switched off."""
+    with psycopg.connect(owner_database_url()) as conn:  # one transaction
         # ALTER TABLE refuses a table with pending trigger events (deferred FK checks).
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in tables:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         for sql, params in statements:
-            cursor.execute(sql, params)
+            conn.execute(sql, params)
         for table in tables:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def _forget_database_checkpoints():
@@ -142,6 +148,7 @@ def test_an_existing_file_is_never_overwritten(checkpoint_dir, monkeypatch):
     assert not LedgerCheckpoint.objects.exists()  # the row went with the failed file
 
 
+@tampering
 def test_a_ledger_that_does_not_verify_is_not_signed(checkpoint_dir):
     _permits(3)
     checkpoints.write_checkpoint()
@@ -235,6 +242,7 @@ def test_an_intact_ledger_with_checkpoints_verifies(capsys):
     assert "4 signed checkpoint(s) agree" in out  # 2 rows + 2 files
 
 
+@tampering
 def test_deleting_the_newest_decision_is_reported():
     _permits(3)
     checkpoints.write_checkpoint()
@@ -246,6 +254,7 @@ def test_deleting_the_newest_decision_is_reported():
     assert f"BROKEN at decision {newest}" in message
 
 
+@tampering
 def test_rewriting_a_decision_and_rehashing_the_rest_is_reported():
     _permits(5)
     checkpoints.write_checkpoint()
@@ -261,6 +270,7 @@ def test_rewriting_a_decision_and_rehashing_the_rest_is_reported():
     assert f"BROKEN at decision {target}" in _verify_fails()
 
 
+@tampering
 def test_truncating_the_ledger_after_a_checkpoint_is_reported():
     _permits(3)
     checkpoints.write_checkpoint()
@@ -338,6 +348,7 @@ def test_a_status_that_its_decisions_do_not_give_is_reported():
     assert problem.message.startswith(f"permit {permit.number}: stored status cancelled, its decisions give active")
 
 
+@tampering
 def test_a_decision_without_its_audit_event_is_reported():
     _permits(2)
     target = _ids()[0]
@@ -346,6 +357,7 @@ def test_a_decision_without_its_audit_event_is_reported():
     assert f"BROKEN at decision {target}" in _verify_fails()
 
 
+@tampering
 def test_a_rewritten_decision_no_longer_matches_its_audit_event():
     _permits(3)
     target = _ids()[1]
@@ -355,6 +367,7 @@ def test_a_rewritten_decision_no_longer_matches_its_audit_event():
     assert any("no matching insert event" in p.message for p in report.problems)
 
 
+@tampering
 def test_a_deleted_decision_is_named_by_its_audit_event():
     _permits(3)
     newest = _ids()[-1]
@@ -384,14 +397,11 @@ def test_a_witness_copy_of_the_api_answer_verifies_and_then_catches_a_deletion(r
     assert ok.returncode == 0, ok.stderr
     assert "1 signed checkpoint(s) agree" in ok.stdout
     newest = _ids()[-1]
+    # Forget the audit trail's copy too: only the witness can tell now.
+    _owner_sql(("DELETE FROM permits_decision WHERE id = %s", [newest]),
+               ("DELETE FROM permits_decisionevent WHERE pgh_obj_id = %s", [newest]),
+               tables=("permits_decision", "permits_decisionevent"))
     with connection.cursor() as cursor:
-        # Forget the audit trail's copy too: only the witness can tell now.
-        cursor.execute("ALTER TABLE permits_decision DISABLE TRIGGER USER")
-        cursor.execute("DELETE FROM permits_decision WHERE id = %s", [newest])
-        cursor.execute("ALTER TABLE permits_decision ENABLE TRIGGER USER")
-        cursor.execute("ALTER TABLE permits_decisionevent DISABLE TRIGGER USER")
-        cursor.execute("DELETE FROM permits_decisionevent WHERE pgh_obj_id = %s", [newest])
-        cursor.execute("ALTER TABLE permits_decisionevent ENABLE TRIGGER USER")
         # The permit's status still says what the deleted decision did; set it back as well.
         cursor.execute(
             "UPDATE permits_permit p SET status = d.to_status FROM permits_decision d "
@@ -425,6 +435,7 @@ def test_generate_prints_a_usable_private_key(capsys):
     Ed25519PrivateKey.from_private_bytes(raw)
 
 
+@tampering
 def test_the_daily_check_reports_a_deleted_newest_decision(make_user, mailoutbox):
     from permits.tasks import verify_decision_ledger
 
