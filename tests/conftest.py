@@ -84,8 +84,11 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         _OWNER["url"] = _role_url(connection.settings_dict)
         _OWNER["role"] = owner["USER"]
         _OWNER["runtime_role"] = runtime["USER"]
-        # Processes the tests start (workers, gunicorn, commands) read these.
+        # Processes the tests start (workers, gunicorn, commands) read these:
+        # both name the test database, as the owner and as the runtime role.
+        saved_environ = {key: os.environ.get(key) for key in ("DATABASE_URL", "MIGRATE_DATABASE_URL")}
         os.environ["MIGRATE_DATABASE_URL"] = _OWNER["url"]
+        os.environ["DATABASE_URL"] = _role_url({**connection.settings_dict, **runtime})
 
     # Transactional tests end with Django's flush, a TRUNCATE of every table:
     # the runtime role may not, and the append-only triggers refuse it. For
@@ -111,6 +114,11 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 
     mp.undo()
     owner_conn.close()
+    for key, value in saved_environ.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     with django_db_blocker.unblock():
         _use(connection, owner)
         if not keepdb:
