@@ -769,8 +769,8 @@ class AuditEventAdmin(EventsAdmin):
     def request(self, obj):
         if not obj.url:
             return "—"
-        return format_html("{} <code>{}</code><br><small>{}</small>", obj.method or "", obj.url,
-                           obj.request_id or "")
+        return format_html("{} <code>{}</code><br><small>{} {}</small>", obj.method or "", obj.url,
+                           obj.ip or "", obj.request_id or "")
 
     @admin.display(description=_("before → after"))
     def changes(self, obj):

@@ -20,7 +20,7 @@ CONTRACT_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "TIME_ZONE",
     "SECURE_HTTPS", "API_THROTTLE_RATES", "EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT",
     "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "EMAIL_USE_SSL",
-    "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI",
+    "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI", "API_TOKEN_TTL_DAYS", "TRUSTED_PROXY_HOPS",
 )
 
 BASE_ENV = {
@@ -57,6 +57,13 @@ BAD_VALUES = [
     ("EMAIL_URL", "ftp://mail.example.org"),
     ("EMAIL_URL", "smtp://mail.example.org:notaport"),
     ("CI", "perhaps"),
+    ("API_TOKEN_TTL_DAYS", "0"),
+    ("API_TOKEN_TTL_DAYS", "366"),
+    ("API_TOKEN_TTL_DAYS", "ninety"),
+    ("API_TOKEN_TTL_DAYS", "30.5"),
+    ("TRUSTED_PROXY_HOPS", "-1"),
+    ("TRUSTED_PROXY_HOPS", "one"),
+    ("TRUSTED_PROXY_HOPS", "1,2"),
 ]
 
 
@@ -171,3 +178,20 @@ def test_check_deploy_complains_about_a_weak_secret_key():
     )
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
+
+
+TOKEN_AND_PROXY = (
+    "from django.conf import settings as s; "
+    "print(repr((s.API_TOKEN_TTL_DAYS, s.REST_KNOX['TOKEN_TTL'].days, s.TRUSTED_PROXY_HOPS)))"
+)
+
+
+@pytest.mark.parametrize(("env_vars", "expected"), [
+    ({}, (90, 90, 0)),
+    ({"API_TOKEN_TTL_DAYS": "1", "TRUSTED_PROXY_HOPS": "0"}, (1, 1, 0)),
+    ({"API_TOKEN_TTL_DAYS": " 365 ", "TRUSTED_PROXY_HOPS": "2"}, (365, 365, 2)),
+])
+def test_token_lifetime_and_proxy_hops(env_vars, expected):
+    result = run_python({**BASE_ENV, **env_vars}, "-c", TOKEN_AND_PROXY)
+    assert result.returncode == 0, result.stderr
+    assert eval(result.stdout.strip().splitlines()[-1]) == expected
