@@ -87,6 +87,18 @@ def _regrant_role_permissions():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Throttle counters (per user, failed tokens per address) start at zero in every test.
+
+    Every test client comes from 127.0.0.1: without this, failed token
+    attempts of earlier tests would add up to a 429 in a later one.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks(request):
     from config.celery import app
 
