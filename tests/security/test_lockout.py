@@ -24,7 +24,7 @@ def _signed_in(client):
 
 @pytest.fixture
 def staff(make_user):
-    # An auditor: admitted to the admin, and signs in with a password alone.
+    # An auditor: admitted to the admin (the second factor comes after the password step).
     return make_user("auditor", username="j.official")
 
 
