@@ -73,7 +73,8 @@ class InvalidInput(DomainError):
     def __init__(self, errors):
         self.errors = {key: list(value) if isinstance(value, (list, tuple)) else [value]
                        for key, value in errors.items()}
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+        # Messages may be nested (one dict of errors per item of a list).
+        super().__init__("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in self.errors.items()))
 
 
 def today():
