@@ -56,12 +56,12 @@ HOSTILE_TEXT_MESSAGE = "The request contains a NUL character or an invalid (lone
 
 
 class HostileTextMiddleware:
-    """400 for a NUL byte or a lone surrogate anywhere in the path or the query.
+    """400 for a NUL byte or a lone surrogate anywhere in the path, the query or a form body.
 
-    One check at the door instead of one in every view, filter and admin list
-    that would otherwise hand the value to the database (a 500). Form bodies
-    are checked by the form fields (Django's CharField refuses NUL) and JSON
-    bodies by the API's parser (config.rest.BoundedJSONParser).
+    One check at the door instead of one in every view, filter, form and admin
+    list that would otherwise hand the value to the database (a 500). JSON
+    bodies are checked by the API's parser (config.rest.BoundedJSONParser),
+    which names the field.
     """
 
     def __init__(self, get_response):
@@ -89,6 +89,12 @@ class HostileTextMiddleware:
                 errors[key] = [HOSTILE_TEXT_MESSAGE]
         if not errors and hostile_text(request.META.get("QUERY_STRING", "")):
             errors["detail"] = HOSTILE_TEXT_MESSAGE
+        if not errors and request.method == "POST" and not request.path.startswith("/api/"):
+            # Pages' and the admin's forms (the API accepts JSON only: 415 for forms).
+            for key, values in request.POST.lists():
+                if hostile_text(key) or any(hostile_text(v) for v in values):
+                    errors[key if not hostile_text(key) else "detail"] = [HOSTILE_TEXT_MESSAGE]
+                    break
         return errors
 
 

@@ -296,7 +296,7 @@ class DestinationDecision(DecisionConfirmation):
 
     def cast(self, value):
         value = str(value).strip().upper()
-        if len(value) != 2:
+        if len(value) != 2 or not (value.isascii() and value.isalpha()):
             raise ValueError(value)
         return value
 

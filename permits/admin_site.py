@@ -16,6 +16,7 @@ from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .forms import BoundedUsernameMixin
 from .roles import AUDITOR, DECISION_MAKER, has_role
 
 ADMITTED_ROLES = (DECISION_MAKER, AUDITOR)
@@ -25,7 +26,7 @@ def admitted(user):
     return bool(user and user.is_active and user.is_authenticated and has_role(user, *ADMITTED_ROLES))
 
 
-class RoleAdminAuthenticationForm(AdminAuthenticationForm):
+class RoleAdminAuthenticationForm(BoundedUsernameMixin, AdminAuthenticationForm):
     """The admin login, checking the role instead of is_staff."""
 
     def confirm_login_allowed(self, user):

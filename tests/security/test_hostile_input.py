@@ -373,3 +373,30 @@ def test_an_admin_action_with_good_ids_still_reaches_its_confirmation(superuser_
     response = superuser_client.post("/admin/permits/permit/", {
         "action": "suspend_selected", "_selected_action": [str(world["permit"].pk)], "index": "0"})
     assert response.status_code == 200 and b"Confirm" in response.content
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_a_huge_user_name_at_sign_in_is_refused_not_a_500(client, path):
+    response = client.post(path, {"username": "x" * 100_000, "password": "guess"})
+    assert response.status_code == 200  # the form again, with its error
+    assert "_auth_user_id" not in client.session
+    assert b"at most 150 characters" in response.content
+
+
+def test_nul_in_a_form_body_is_a_400(superuser_client, world):
+    for url, data in (
+        ("/admin/permits/destination/decide/suspend/", {"ids": "T\x00", "reason": "r", "authority": "a",
+                                                        "effective_on": "2020-01-01"}),
+        ("/destinations/TR/reviews/", {"title": "Review\x00"}),
+        ("/accounts/login/", {"username": "a\x00", "password": "x"}),
+    ):
+        response = superuser_client.post(url, data)
+        assert response.status_code == 400, (url, response.status_code)
+        assert b"NUL" in response.content
+    assert not ReviewCase.objects.exists()
+
+
+def test_destination_ids_that_are_not_codes_are_ignored_in_the_decision_page(superuser_client, world):
+    response = superuser_client.get("/admin/permits/destination/decide/suspend/?ids=TR,1%27,%C4%B0T,TRX")
+    assert response.status_code == 200
+    assert [d.code for d in response.context["selected"]] == ["TR"]
