@@ -61,10 +61,9 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         where = _hostile_string(data)
         if where is not None:
-            raise exceptions.ParseError(
-                f"JSON parse error - the text at {where or 'the top level'} contains a NUL character "
-                "or a lone surrogate (\\ud800-\\udfff), which no field accepts."
-            )
+            # Like any validation error: the field (its path, for nested ones) -> messages.
+            raise exceptions.ValidationError({where or "non_field_errors": [
+                "Contains a NUL character or a lone surrogate (\\ud800-\\udfff), which no field accepts."]})
         return data
 
 

@@ -293,7 +293,9 @@ def test_a_lone_surrogate_in_any_string_of_any_api_body_is_a_400(make_user, worl
             for value in ("\ud800", "ok\udfffok", ["\ud800"]):
                 response = _raw_json(client, method, url, {**body, field: value})
                 assert response.status_code == 400, (url, field, response.status_code)
-                assert "lone surrogate" in response.json()["detail"], (url, field)
+                errors = response.json()  # keyed by the field, or its path inside a list
+                assert [k for k in errors if k.split("[")[0] == field] and "lone surrogate" in str(errors), (
+                    url, field, errors)
         # In a key, and deep inside a list of objects.
         assert _raw_json(client, method, url, {**body, "\ud800": 1}).status_code == 400
     client = _client(make_user, "official")
@@ -301,7 +303,7 @@ def test_a_lone_surrogate_in_any_string_of_any_api_body_is_a_400(make_user, worl
               "issued_on": "2020-05-12", "valid_until": "2022-05-11",
               "items": [{"control_entry": "2-15.a", "description": "\ud83d", "quantity": 1, "value": "1"}]}
     response = _raw_json(client, "post", "/api/v1/permits/", nested)
-    assert response.status_code == 400 and "items[0].description" in response.json()["detail"]
+    assert response.status_code == 400 and "items[0].description" in response.json()
 
 
 HOSTILE_PAGE_REQUESTS = [
