@@ -154,3 +154,18 @@ def test_revoking_in_the_admin_is_an_audit_event_with_who_did_it(reader, client,
     deleted = AuditEvent.objects.get(pgh_obj_model="permits.AuditedAuthToken", pgh_obj_id=row.digest,
                                      pgh_label="delete")
     assert deleted.username == "root"
+
+
+@pytest.mark.parametrize("role", ["official", "reader"])
+def test_outsiders_cannot_see_or_revoke_tokens_in_the_admin(client, make_user, reader, role):
+    _run("reader")
+    row = AuthToken.objects.get(user=reader)
+    client.force_login(make_user(role, username=f"outsider-{role}"))
+    from django.contrib.admin.utils import quote
+
+    assert client.get("/admin/knox/authtoken/").status_code == 403
+    assert client.post(f"/admin/knox/authtoken/{quote(row.digest)}/delete/", {"post": "yes"}).status_code == 403
+    assert AuthToken.objects.filter(pk=row.pk).exists()
+    client.logout()
+    anonymous = client.get("/admin/knox/authtoken/")
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
