@@ -246,7 +246,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "REST API v1 of the export-permit register: permits and their status on any date, "
         "ministerial decisions (single and blanket), end-use assurances, diversion evidence and "
-        "the flags it raises. Authenticate with `Authorization: Token <key>`."
+        "the flags it raises. Authenticate with `Authorization: Token <key>`. Tokens expire "
+        "(API_TOKEN_TTL_DAYS, 90 days by default; 24 hours for users who can record decisions)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
