@@ -14,9 +14,12 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
+from rest_framework.authentication import get_authorization_header
 
 from config.db import prepared_cursor
+from config.rest import FailedTokenThrottle
 from permits.reference import ROLES
+from permits.tokens import token_refusal
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
 
@@ -73,8 +76,28 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     Behaves as knox's own authentication (expired tokens refused and deleted,
     constant-time digest comparison, optional auto-refresh, inactive users
-    refused), reading token, user and roles in a single query.
+    refused), reading token, user and roles in a single query. Tokens of users
+    who can record decisions are refused after 24 hours (permits.tokens).
+
+    Failed attempts are counted per client address: past
+    ``API_TOKEN_FAILURE_RATE`` the address gets 429 (with Retry-After) before
+    any token it sends is even looked at.
     """
+
+    def authenticate(self, request):
+        auth = get_authorization_header(request).split()
+        if not auth or auth[0].lower() != self.authenticate_header(request).encode().lower():
+            return None  # no token offered: not ours to count
+        throttle = FailedTokenThrottle()
+        wait = throttle.blocked_for(request)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait, detail="Too many failed token authentications "
+                                       "from this address.")
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            throttle.record_failure(request)
+            raise
 
     def authenticate_credentials(self, token):
         try:
@@ -91,6 +114,9 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if self._cleanup_token(auth_token):
                 continue
             if compare_digest(digest, auth_token.digest):
+                refusal = token_refusal(auth_token, auth_token.user)
+                if refusal:
+                    raise exceptions.AuthenticationFailed(refusal)
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
                 return self.validate_user(auth_token)

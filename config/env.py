@@ -126,3 +126,17 @@ def env_path(name, default=None, environ=None):
     if path.exists() and not path.is_dir():
         raise ImproperlyConfigured(f"{name}={value!r} exists and is not a directory")
     return path
+
+
+def env_int(name, default, *, minimum=None, maximum=None, environ=None):
+    """A whole number (digits only, optional sign) within [minimum, maximum]."""
+    value = env_str(name, None, environ)
+    if value is None:
+        return default
+    if not re.match(r"^[+-]?\d{1,18}$", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number")
+    number = int(value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        bounds = f"from {minimum}" + (f" to {maximum}" if maximum is not None else " up")
+        raise ImproperlyConfigured(f"{name}={value!r} is out of range: use a whole number {bounds}")
+    return number

@@ -462,8 +462,8 @@ def cmd_run(args, env, supervisor):
     else:
         say("no REDIS_URL: background tasks run in-process")
     web = supervisor.spawn(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--access-logfile", "-", "--graceful-timeout", "10", "--no-control-socket"],
+        [sys.executable, "-m", "gunicorn", "--config", "python:config.gunicorn", "config.wsgi",
+         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--graceful-timeout", "10", "--no-control-socket"],
         env=env,
     )
     if not wait_for_http(url + "healthz", web) and web.poll() is None:

@@ -24,6 +24,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 
 request_id_var = contextvars.ContextVar("request_id", default=None)
 
+# Path segments that are secrets: Django's password-reset links (/reset/<uid>/<token>/).
+_SECRET_PATH = re.compile(r"(/reset/)[^/\s]+/[^/\s]+")
+
+
+def redact_path(path):
+    """``path`` with any secret-bearing segments blanked (for logs)."""
+    return _SECRET_PATH.sub(r"\1[redacted]/[redacted]", path or "")
+
 
 def new_request_id():
     return uuid.uuid4().hex
@@ -46,13 +54,16 @@ class RequestIdFilter(logging.Filter):
 
 
 class RedactFilter(logging.Filter):
-    """Keep only the method and path of a request; blank extras named like secrets."""
+    """Keep only the method and (redacted) path of a request; blank extras named like secrets."""
 
     def filter(self, record):
         request = record.__dict__.get("request")  # left out of the output by json_formatter
         if request is not None and not hasattr(record, "http_method"):
             record.http_method = getattr(request, "method", None)
-            record.http_path = getattr(request, "path", None)  # path only, never the query
+            record.http_path = redact_path(getattr(request, "path", None))  # path only, never the query
+        if isinstance(record.args, tuple):
+            # Django's "Not Found: %s" and the like carry the path as an argument.
+            record.args = tuple(redact_path(a) if isinstance(a, str) else a for a in record.args)
         for name in list(record.__dict__):
             if name not in _STANDARD and _SECRET_NAMES.search(name) and name != "request_id":
                 record.__dict__[name] = "[redacted]"

@@ -28,7 +28,8 @@ def _json(ref, example, summary):
 _ERRORS = {
     "400": ("Invalid input: `{field: [messages]}` (or `non_field_errors`, or `detail` for a body that is "
             "not JSON).", "ValidationError", {"effective_on": ["Must not be after today."]}),
-    "401": ("No credentials, or an invalid or expired token.", "ErrorDetail",
+    "401": ("No credentials, or an invalid or expired token (tokens expire after API_TOKEN_TTL_DAYS; a token "
+            "of a user who can record decisions after 24 hours).", "ErrorDetail",
             {"detail": "Authentication credentials were not provided."}),
     "403": ("Authenticated, but the role does not allow this.", "ErrorDetail",
             {"detail": "Your role does not allow this."}),
@@ -40,7 +41,8 @@ _ERRORS = {
             {"detail": "The request body is larger than 2621440 bytes."}),
     "415": ("The request body is not `application/json`.", "ErrorDetail",
             {"detail": 'Unsupported media type "text/plain" in request.'}),
-    "429": ("Too many requests for this token; retry after `Retry-After` seconds.", "ErrorDetail",
+    "429": ("Too many requests for this user (all of its tokens together), or too many failed token "
+            "authentications from this address; retry after `Retry-After` seconds.", "ErrorDetail",
             {"detail": "Request was throttled. Expected available in 12 seconds."}),
 }
 _UNSAFE_ONLY = {"409", "413", "415"}

@@ -11,6 +11,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils import json as drf_json
 
+from .client_address import client_ip
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,11 +54,44 @@ class BoundedJSONParser(JSONParser):
         try:
             text = raw.decode(encoding)
             parse_constant = drf_json.strict_constant if self.strict else None
-            return json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
         except (ValueError, LookupError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        where = _hostile_string(data)
+        if where is not None:
+            # Like any validation error: the field (its path, for nested ones) -> messages.
+            raise exceptions.ValidationError({where or "non_field_errors": [
+                "Contains a NUL character or a lone surrogate (\\ud800-\\udfff), which no field accepts."]})
+        return data
+
+
+def _hostile_string(data):
+    """The path (e.g. ``items[0].description``) of the first key or string holding a NUL
+    byte or a lone surrogate, "" for the top level, None when there is none.
+
+    JSON may spell both (``\\u0000``, ``\\ud800``); no field can store them, and
+    echoed back in an error message a lone surrogate breaks the JSON renderer.
+    Iterative, so that nesting cannot exhaust the stack.
+    """
+    from .security import hostile_text
+
+    stack = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if hostile_text(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if hostile_text(key):
+                    return path or ""
+                stack.append((item, name))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return None
 
 
 class Pagination(PageNumberPagination):
@@ -79,8 +114,9 @@ class Pagination(PageNumberPagination):
 
 
 class TokenThrottle(SimpleRateThrottle):
-    """Per token (per user for the session, per address for the anonymous).
+    """Per user (all of a user's tokens and sessions together), per client address for the anonymous.
 
+    Counting per token would let a user multiply the rate by making tokens.
     The rate is ``settings.API_THROTTLE_RATE`` (API_THROTTLE_RATES in the
     environment), read at each request; None turns throttling off.
     """
@@ -101,12 +137,60 @@ class TokenThrottle(SimpleRateThrottle):
             logger.warning("throttle cache unavailable; request allowed", exc_info=True)
             return True
 
+    def get_ident(self, request):
+        # The one definition of the client address (TRUSTED_PROXY_HOPS), not DRF's NUM_PROXIES.
+        return client_ip(request) or "unknown"
+
     def get_cache_key(self, request, view):
-        auth = getattr(request, "auth", None)
-        if auth is not None and getattr(auth, "digest", None):
-            ident = f"token:{auth.digest}"
-        elif request.user and request.user.is_authenticated:
+        if request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
             ident = f"addr:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class FailedTokenThrottle(SimpleRateThrottle):
+    """Failed token authentications per client address (``settings.API_TOKEN_FAILURE_RATE``).
+
+    Unlike a request throttle, checking and counting are separate: every token
+    attempt is checked, only failures are counted. Like the request throttle,
+    it steps aside when the shared cache is down.
+    """
+
+    scope = "token_failure"
+
+    def get_rate(self):
+        return settings.API_TOKEN_FAILURE_RATE
+
+    def get_cache_key(self, request, view=None):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
+
+    def _load(self, request):
+        self.key = self.get_cache_key(request)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+
+    def blocked_for(self, request):
+        """Seconds to wait when the address has used up its failures, else None."""
+        if self.rate is None:
+            return None
+        try:
+            self._load(request)
+        except Exception:
+            logger.warning("throttle cache unavailable; token attempt allowed", exc_info=True)
+            return None
+        if len(self.history) >= self.num_requests:
+            return self.wait() or 1
+        return None
+
+    def record_failure(self, request):
+        if self.rate is None:
+            return
+        try:
+            self._load(request)
+            self.history.insert(0, self.now)
+            self.cache.set(self.key, self.history, self.duration)
+        except Exception:
+            logger.warning("throttle cache unavailable; failed token attempt not counted", exc_info=True)

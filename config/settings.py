@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .env import (
     env_bool,
     env_ed25519_key,
+    env_int,
     env_list,
     env_path,
     env_str,
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     # The request id first, so that every response (redirects included) carries it.
     "config.security.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # NUL bytes and lone surrogates in the path or query: 400 before anything reads them.
+    "config.security.HostileTextMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -211,6 +214,12 @@ STORAGES = {
     },
 }
 
+# --- Reverse proxies --------------------------------------------------------
+# How many reverse proxies in front of the application append to
+# X-Forwarded-For; the client address is taken exactly that many entries from
+# the right (config/client_address.py). 0: the header is ignored.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
+
 # --- HTTPS ----------------------------------------------------------------
 SECURE_HTTPS = env_bool("SECURE_HTTPS", not DEBUG)
 if SECURE_HTTPS:
@@ -244,13 +253,23 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": API_THROTTLE_RATE},
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
 }
-REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": None}
+# Token lifetimes: API_TOKEN_TTL_DAYS by default (create_api_token may ask for
+# up to 365 days); a token whose user can record decisions lives 24 hours at
+# most (permits/tokens.py), checked again at each use.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=365)
+API_TOKEN_MAX_DAYS = 365
+API_TOKEN_DECIDER_TTL = timedelta(hours=24)
+# Failed token authentications per client address (then 429 with Retry-After):
+# a key cannot be guessed one request at a time.
+API_TOKEN_FAILURE_RATE = "20/min"
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS)}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Export permits API",
     "DESCRIPTION": (
         "REST API v1 of the export-permit register: permits and their status on any date, "
         "ministerial decisions (single and blanket), end-use assurances, diversion evidence and "
-        "the flags it raises. Authenticate with `Authorization: Token <key>`."
+        "the flags it raises. Authenticate with `Authorization: Token <key>`. Tokens expire "
+        "(API_TOKEN_TTL_DAYS, 90 days by default; 24 hours for users who can record decisions)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -396,13 +415,21 @@ AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client address is the one config/client_address.py computes (X-Forwarded-For
+# exactly TRUSTED_PROXY_HOPS back, else the TCP peer), as for the throttles and
+# the audit trail: five failures from one client behind the proxy lock out that
+# client only.
+AXES_CLIENT_IP_CALLABLE = "config.client_address.axes_client_ip"
 # Attempts are kept in the database (shown in the admin); axes' own log lines
 # would put user names and addresses into the logs.
 AXES_VERBOSE = False
 
-# Two-factor sign-in (django-otp, TOTP): required for decision makers and
-# superusers on every page and the admin; API tokens are not affected.
+# Two-factor sign-in (django-otp, TOTP): required for every role the admin
+# admits (decision makers, auditors, superusers) on every page and the admin;
+# API tokens are not affected.
 OTP_TOTP_ISSUER = "Export permits"
+# The admin never shows a TOTP secret again after set-up.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_URL = "/accounts/2fa/"
 
 # Sessions: 8 h at most (SESSION_COOKIE_AGE above), and gone with the browser.

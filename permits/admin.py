@@ -75,8 +75,13 @@ class ReadOnlyMixin:
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    """Every field shown read-only, so that fields no form may edit (auto_now) can be listed."""
+
     extra = 0
     show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return list(self.fields or ())
 
 
 # --- Decision confirmation ----------------------------------------------------
@@ -291,7 +296,7 @@ class DestinationDecision(DecisionConfirmation):
 
     def cast(self, value):
         value = str(value).strip().upper()
-        if len(value) != 2:
+        if len(value) != 2 or not (value.isascii() and value.isalpha()):
             raise ValueError(value)
         return value
 
@@ -769,8 +774,8 @@ class AuditEventAdmin(EventsAdmin):
     def request(self, obj):
         if not obj.url:
             return "—"
-        return format_html("{} <code>{}</code><br><small>{}</small>", obj.method or "", obj.url,
-                           obj.request_id or "")
+        return format_html("{} <code>{}</code><br><small>{} {}</small>", obj.method or "", obj.url,
+                           obj.ip or "", obj.request_id or "")
 
     @admin.display(description=_("before → after"))
     def changes(self, obj):
@@ -792,12 +797,34 @@ class AuditEventAdmin(EventsAdmin):
         queryset = AuditEvent.objects.order_by("-pgh_created_at", "-pgh_id")
         object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
         if object_id:
-            from django.apps import apps
-            from django.contrib.admin.utils import unquote
-
-            label = unquote(object_id).partition(":")[0]
-            try:
-                queryset = queryset.across(apps.get_model(label))
-            except (LookupError, ValueError):
+            model = _event_model(object_id)
+            if model is None:
                 return queryset.none()
+            queryset = queryset.across(model)
         return queryset
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # An event's id is "<event model label>:<number>"; anything else (the
+        # label of a tracked model rather than its event model, a word for the
+        # number) is no event: 404, not the admin's redirect or a 500.
+        if _event_model(object_id) is None or self.get_object(request, object_id) is None:
+            raise Http404(_("No such audit event."))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _event_model(object_id):
+    """The pghistory event model named by an audit event's id, or None when the id is malformed."""
+    import re
+
+    from django.apps import apps
+    from django.contrib.admin.utils import unquote
+    from pghistory.models import Event
+
+    label, _sep, number = unquote(object_id).partition(":")
+    if not re.fullmatch(r"[0-9]{1,18}", number):
+        return None
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+    return model if issubclass(model, Event) and not model._meta.proxy else None

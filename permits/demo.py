@@ -136,6 +136,7 @@ def _turkey_case():
     permits = []
     for number, consignee, end_user, items, issued in _tr_permits():
         permits.append(services.create_permit(
+            recorded_by=_system_user("official"),
             number=number, exporter=WESCAM, exporter_email=WESCAM_EMAIL, destination=tr,
             consignee=consignee, end_user=end_user, end_use="UAV and aircraft sensor payloads",
             issued_on=issued, valid_until=issued.replace(year=issued.year + 5),
@@ -223,6 +224,7 @@ def _saudi_case():
     ])
     for n, issued in enumerate([D(2016, 4, 8), D(2017, 2, 20), D(2020, 4, 9), D(2021, 3, 15), D(2024, 6, 3)], 1):
         permit = services.create_permit(
+            recorded_by=_system_user("official"),
             number=f"EXP-SA-{issued.year}-{n:05d}", exporter="General Dynamics Land Systems–Canada",
             exporter_email="export.control@gdlscanada.example", destination=sa,
             consignee="Saudi Arabian National Guard", end_user="Saudi Arabian National Guard",
@@ -268,6 +270,7 @@ _CONSIGNEES = ["Ministry of Defence", "Armed Forces", "National Police", "Air Fo
 
 def _ordinary_permits():
     rng = random.Random(20201005)
+    official = _system_user("official")
     for n in range(1, 301):
         exporter, email = rng.choice(_EXPORTERS)
         code = rng.choice(_DESTINATIONS)
@@ -277,6 +280,7 @@ def _ordinary_permits():
         consignee = f"{code} {rng.choice(_CONSIGNEES)}"
         if n % 10 == 0:
             services.create_permit(
+                recorded_by=official,
                 number=f"APP-2026-{n:05d}", exporter=exporter, exporter_email=email, destination=code,
                 consignee=consignee, end_user=consignee, end_use="Defence use", status="pending",
                 received_on=D(2026, 1, 5) + dt.timedelta(days=n), items=items,
@@ -284,6 +288,7 @@ def _ordinary_permits():
             continue
         issued = D(2022, 1, 3) + dt.timedelta(days=(n * 53) % 1500)
         services.create_permit(
+                recorded_by=official,
             number=f"EXP-{issued.year}-{n:05d}", exporter=exporter, exporter_email=email,
             destination=code, consignee=consignee, end_user=consignee, end_use="Defence use",
             issued_on=issued, valid_until=issued.replace(year=issued.year + rng.choice([1, 2, 3, 4])),

@@ -1,8 +1,30 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .matching import is_valid_pattern
 from .models import Compliance, Destination, PermitStatus
+
+class BoundedUsernameMixin:
+    """Enforce the user name's length on sign-in forms.
+
+    Django's AuthenticationForm sets the field's max_length after the field
+    is built, so no validator checks it: a 100,000-character name then
+    reaches the lockout's record of failed attempts (255 characters) and the
+    database refuses it (a 500). No user can have a longer name anyway.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        if field.max_length:
+            field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class SignInForm(BoundedUsernameMixin, AuthenticationForm):
+    """The officials' sign-in page (/accounts/login/)."""
+
 
 FLAGGED_CHOICES = [("", _("Any")), ("true", _("With open flags")), ("false", _("Without open flags"))]
 

@@ -4,6 +4,8 @@ import pghistory
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 
+from config.client_address import client_ip
+
 
 def _actor(user):
     if user is not None and getattr(user, "is_authenticated", False):
@@ -29,7 +31,7 @@ class _AuditedASGIRequest(_AuditedRequest, ASGIRequest):
 
 
 class AuditContextMiddleware:
-    """django-pghistory context: who (user id and name), url, method, request id.
+    """django-pghistory context: who (user id and name), url, method, request id, client address.
 
     Goes after AuthenticationMiddleware. The request id is the one
     config.security.RequestIdMiddleware gave the request (and echoed in the
@@ -46,6 +48,7 @@ class AuditContextMiddleware:
             "url": request.path,
             "method": request.method,
             "request_id": getattr(request, "request_id", None),
+            "ip": client_ip(request),
         }
         with pghistory.context(**context):
             if isinstance(request, WSGIRequest):

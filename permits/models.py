@@ -356,6 +356,7 @@ class ExporterNotice(models.Model):
 import pghistory  # noqa: E402
 import pgtrigger  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
 
 from .tracking import audited  # noqa: E402
 
@@ -403,6 +404,22 @@ audited(
 audited(model_name="UserGroupEvent")(AuditedUserGroup)
 
 
+class AuditedAuthToken(AuthToken):
+    """An API token (knox), as the audit trail sees it: created, revoked or expired (deleted).
+
+    The key itself is never stored (knox keeps its SHA-512 digest, the row's
+    id); the trail records whose token it is, its visible prefix and expiry.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token (audited)"
+
+
+# The digest (the primary key) is the event's object id; it is not repeated in the data.
+audited(model_name="AuthTokenEvent", exclude=["digest"])(AuditedAuthToken)
+
+
 from pghistory.models import Events  # noqa: E402
 
 
@@ -418,6 +435,8 @@ class AuditEvent(Events):
     url = pghistory.ProxyField("pgh_context__url", models.TextField(null=True))
     method = pghistory.ProxyField("pgh_context__method", models.TextField(null=True))
     request_id = pghistory.ProxyField("pgh_context__request_id", models.TextField(null=True))
+    # The client address (config/client_address.py: TRUSTED_PROXY_HOPS).
+    ip = pghistory.ProxyField("pgh_context__ip", models.TextField(null=True))
 
     class Meta:
         proxy = True

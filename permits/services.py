@@ -73,7 +73,8 @@ class InvalidInput(DomainError):
     def __init__(self, errors):
         self.errors = {key: list(value) if isinstance(value, (list, tuple)) else [value]
                        for key, value in errors.items()}
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+        # Messages may be nested (one dict of errors per item of a list).
+        super().__init__("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in self.errors.items()))
 
 
 def today():
@@ -435,7 +436,9 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
     """Record a permit received from the licensing system.
 
     Steps: validate; create the permit and its items; when created ``active``,
-    record its ``issue`` decision effective on ``issued_on`` through the ledger.
+    record its ``issue`` decision effective on ``issued_on`` through the ledger,
+    decided by ``recorded_by`` (the official who records it acts on the
+    Minister's delegated authority: the ledger always names a person).
     ``destination`` is a Destination or an ISO code.
     """
     import re
@@ -480,6 +483,8 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
         starts_on = received_on
     else:
         errors["status"] = [_("Must be 'active' or 'pending'.")]
+    if status == S.ACTIVE and not getattr(recorded_by, "is_authenticated", False):
+        errors["recorded_by"] = [_("An active permit is recorded by a signed-in user (delegated authority).")]
     if not re.match(r"^[A-Z]{3}$", currency or ""):
         errors["currency"] = [_("A three-letter ISO 4217 code, e.g. CAD.")]
     if not items:
@@ -509,7 +514,7 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
             if status == S.ACTIVE:
                 _write_decisions(
                     moves=[_Move(permit, issued_on)], kind=K.ISSUE, authority=ISSUE_AUTHORITY,
-                    reason="Permit issued by the licensing system.", decided_by=None, batch=None,
+                    reason="Permit issued by the licensing system.", decided_by=recorded_by, batch=None,
                 )
     except IntegrityError as exc:
         # A concurrent request took the number between our check and the insert.

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from permits.admin import ReadOnlyMixin
+from permits.admin import ReadOnlyInline, ReadOnlyMixin
 
 from .models import DiversionEvidence, Finding, Flag, ReviewCase
 
@@ -25,9 +25,9 @@ class FlagAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("permit", "evidence", "destination", "resolved_by")
 
 
-class FindingInline(ReadOnlyMixin, admin.TabularInline):
+class FindingInline(ReadOnlyInline):
     model = Finding
-    extra = 0
+    show_change_link = False
     fields = ("criterion", "risk", "rationale", "recorded_by", "updated_at")
 
 

@@ -214,6 +214,18 @@ def checkpoint_dir(tmp_path_factory, settings, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Throttle counters (per user, failed tokens per address) start at zero in every test.
+
+    Every test client comes from 127.0.0.1: without this, failed token
+    attempts of earlier tests would add up to a 429 in a later one.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks(request):
     from config.celery import app
 

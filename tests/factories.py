@@ -63,6 +63,8 @@ class PermitFactory(factory.Factory):
     valid_until = dt.date(2030, 5, 11)
     received_on = None
     currency = "CAD"
+    # The official whose delegated authority the issue decision records.
+    recorded_by = factory.LazyFunction(lambda: UserFactory(role="official", username="licensing-system"))
     items = factory.LazyFunction(
         lambda: [{"control_entry": "2-15.a", "description": "MX-15D EO/IR sensor",
                   "quantity": 7, "value": Decimal("3500000.00")}]

@@ -23,6 +23,7 @@ CONTRACT_VARIABLES = (
     "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI", "MIGRATE_DATABASE_URL", "LEDGER_SIGNING_KEY", "LEDGER_CHECKPOINT_DIR",
     "LEDGER_CHECKPOINT_S3_BUCKET", "LEDGER_CHECKPOINT_S3_ENDPOINT_URL", "LEDGER_CHECKPOINT_S3_REGION",
     "LEDGER_CHECKPOINT_S3_PREFIX",
+    "DEFAULT_FROM_EMAIL", "LOG_LEVEL", "CI", "API_TOKEN_TTL_DAYS", "TRUSTED_PROXY_HOPS",
 )
 
 BASE_ENV = {
@@ -64,6 +65,13 @@ BAD_VALUES = [
     ("LEDGER_SIGNING_KEY", "not base64 at all!"),
     ("LEDGER_SIGNING_KEY", "c2hvcnQ="),  # valid base64 of 5 bytes: not a 32-byte key
     ("LEDGER_CHECKPOINT_DIR", "relative/checkpoints"),
+    ("API_TOKEN_TTL_DAYS", "0"),
+    ("API_TOKEN_TTL_DAYS", "366"),
+    ("API_TOKEN_TTL_DAYS", "ninety"),
+    ("API_TOKEN_TTL_DAYS", "30.5"),
+    ("TRUSTED_PROXY_HOPS", "-1"),
+    ("TRUSTED_PROXY_HOPS", "one"),
+    ("TRUSTED_PROXY_HOPS", "1,2"),
 ]
 
 
@@ -223,3 +231,20 @@ def test_check_deploy_complains_about_a_weak_secret_key():
     )
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
+
+
+TOKEN_AND_PROXY = (
+    "from django.conf import settings as s; "
+    "print(repr((s.API_TOKEN_TTL_DAYS, s.REST_KNOX['TOKEN_TTL'].days, s.TRUSTED_PROXY_HOPS)))"
+)
+
+
+@pytest.mark.parametrize(("env_vars", "expected"), [
+    ({}, (90, 90, 0)),
+    ({"API_TOKEN_TTL_DAYS": "1", "TRUSTED_PROXY_HOPS": "0"}, (1, 1, 0)),
+    ({"API_TOKEN_TTL_DAYS": " 365 ", "TRUSTED_PROXY_HOPS": "2"}, (365, 365, 2)),
+])
+def test_token_lifetime_and_proxy_hops(env_vars, expected):
+    result = run_python({**BASE_ENV, **env_vars}, "-c", TOKEN_AND_PROXY)
+    assert result.returncode == 0, result.stderr
+    assert eval(result.stdout.strip().splitlines()[-1]) == expected

@@ -45,6 +45,10 @@ def test_detail_with_counts_facts_and_measures(client_for, world):
     assert [m["summary"] for m in body["current_measures"]] == ["new permits suspended since 2019-10-11"]
 
 
-@pytest.mark.parametrize("code", ["XX", "TUR", "T", "%00%00", "1"])
+@pytest.mark.parametrize("code", ["XX", "TUR", "T", "1"])
 def test_unknown_code_is_404(client_for, code):
     assert client_for("reader").get(f"/api/v1/destinations/{code}/").status_code == 404
+
+
+def test_a_nul_code_is_refused_at_the_door(client_for):
+    assert client_for("reader").get("/api/v1/destinations/%00%00/").status_code == 400

@@ -43,7 +43,8 @@ def test_create_contract_example_returns_permit_as_get_shows_it(client_for):
     [issue] = body["decisions"]
     assert issue["kind"] == "issue" and issue["effective_on"] == "2020-05-12"
     assert issue["from_status"] == "pending" and issue["to_status"] == "active"
-    assert issue["decided_by"] is None and issue["batch"] is None and len(issue["hash"]) == 64
+    # The official who recorded it, on delegated authority: never null.
+    assert issue["decided_by"] == "official-user" and issue["batch"] is None and len(issue["hash"]) == 64
 
 
 def test_create_pending_permit_starts_on_received_on(client_for):
@@ -94,7 +95,8 @@ def test_destination_accepted_in_any_case(client_for):
 
 def test_unknown_permit_is_404(client_for):
     assert client_for("reader").get("/api/v1/permits/EXP-NOPE-1/").status_code == 404
-    assert client_for("reader").get("/api/v1/permits/%00bad/").status_code == 404
+    nul = client_for("reader").get("/api/v1/permits/%00bad/")
+    assert nul.status_code == 400 and "NUL" in nul.json()["detail"]  # refused at the door
 
 
 def _numbers(response):

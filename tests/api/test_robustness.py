@@ -117,6 +117,13 @@ def test_hostile_query_strings_are_4xx(client_for, world, query):
 
 @pytest.mark.parametrize("path", [
     "/api/v1/permits/%00/", "/api/v1/permits/EXP%00123/status/", "/api/v1/destinations/%00/evidence/",
+])
+def test_nul_in_a_path_is_400(client_for, path):
+    response = client_for("reader").get(path)
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", [
     "/api/v1/evidence/99999999999999999999999/", "/api/v1/flags/99999999999999999999999/",
     "/api/v1/assurances/9223372036854775808/", "/api/v1/permits/" + "A" * 5000 + "/",
 ])

@@ -86,8 +86,17 @@ def test_creating_an_active_permit_records_its_issue_decision():
     (decision,) = permit.decisions.all()
     assert (decision.kind, decision.from_status, decision.to_status) == ("issue", "pending", "active")
     assert decision.effective_on == START
-    assert decision.decided_by is None
+    assert decision.decided_by.username == "licensing-system"  # the recording official
     assert permit.starts_on == START
+
+
+def test_an_active_permit_without_a_recording_user_is_refused():
+    from permits.models import Permit
+
+    with pytest.raises(services.InvalidInput) as exc:
+        PermitFactory(number="EXP-T-NOBODY", recorded_by=None)
+    assert "recorded_by" in exc.value.errors
+    assert not Permit.objects.filter(number="EXP-T-NOBODY").exists()
 
 
 def test_a_pending_permit_starts_on_its_received_date():

@@ -264,3 +264,141 @@ def test_csv_export_never_starts_a_formula(superuser_client):
             assert not re.match(r"^[\s\u00a0]*[=+\-@＝＋－＠\t\r]", cell) or cell.startswith("'"), row
     exporters = {row[3] for row in rows[1:]}
     assert "İstanbul ﬃ \u202e" in exporters  # harmless text comes out unchanged
+
+
+# --- Requests that once answered 500 ---------------------------------------------
+
+def _raw_json(client, method, url, body):
+    # json.dumps escapes a lone surrogate as \ud800, exactly as a hostile client would send it.
+    import json
+
+    return client.generic(method.upper(), url, json.dumps(body), content_type="application/json")
+
+
+def test_an_item_with_a_non_pattern_control_entry_is_a_400(make_user):
+    client = _client(make_user, "official")
+    body = {"number": "EXP-H-0002", "exporter": "E", "destination": "TR", "status": "active",
+            "issued_on": "2020-05-12", "valid_until": "2022-05-11",
+            "items": [{"control_entry": "not a pattern!", "description": "S", "quantity": 1, "value": "1.00"}]}
+    response = client.post("/api/v1/permits/", body, format="json")
+    assert response.status_code == 400
+    assert "control_entry" in response.json()["items"][0]
+    assert not Permit.objects.filter(number="EXP-H-0002").exists()
+
+
+def test_a_lone_surrogate_in_any_string_of_any_api_body_is_a_400(make_user, world):
+    for role, method, url, body, fields in _endpoints(world):
+        client = _client(make_user, role)
+        for field in fields:
+            for value in ("\ud800", "ok\udfffok", ["\ud800"]):
+                response = _raw_json(client, method, url, {**body, field: value})
+                assert response.status_code == 400, (url, field, response.status_code)
+                errors = response.json()  # keyed by the field, or its path inside a list
+                assert [k for k in errors if k.split("[")[0] == field] and "lone surrogate" in str(errors), (
+                    url, field, errors)
+        # In a key, and deep inside a list of objects.
+        assert _raw_json(client, method, url, {**body, "\ud800": 1}).status_code == 400
+    client = _client(make_user, "official")
+    nested = {"number": "EXP-H-0003", "exporter": "E", "destination": "TR", "status": "active",
+              "issued_on": "2020-05-12", "valid_until": "2022-05-11",
+              "items": [{"control_entry": "2-15.a", "description": "\ud83d", "quantity": 1, "value": "1"}]}
+    response = _raw_json(client, "post", "/api/v1/permits/", nested)
+    assert response.status_code == 400 and "items[0].description" in response.json()
+
+
+HOSTILE_PAGE_REQUESTS = [
+    "/destinations/%00/", "/permits/?q=%00", "/permits/?q=a%00b", "/flags/?status=%00",
+    "/admin/permits/permit/?exporter=%00", "/admin/permits/decision/?destination=%00",
+    "/admin/permits/permit/?q=%00", "/admin/reviews/flag/?q=x&status=%00", "/permits/%00/",
+    "/admin/permits/auditevent/%00/change/", "/permits/?%00=1",
+]
+
+
+def test_nul_in_a_path_or_query_is_a_400_with_a_message(superuser_client):
+    for url in HOSTILE_PAGE_REQUESTS:
+        response = superuser_client.get(url)
+        assert response.status_code == 400, (url, response.status_code)
+        assert b"NUL" in response.content, url
+
+
+def test_nul_in_an_api_path_or_query_is_a_400_naming_the_parameter(make_user, world):
+    client = _client(make_user, "reader")
+    response = client.get("/api/v1/permits/?q=%00")
+    assert response.status_code == 400 and "q" in response.json()
+    response = client.get("/api/v1/destinations/%00/")
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+
+
+def test_every_review_cases_admin_page_opens(superuser_client, world):
+    superuser_client.post("/destinations/TR/reviews/", {"title": "Review of TR"})
+    review = ReviewCase.objects.get()
+    from reviews.models import Finding
+
+    Finding.objects.get_or_create(review=review, criterion=Finding._meta.get_field("criterion").choices[0][0],
+                                  defaults={"risk": Finding._meta.get_field("risk").choices[0][0],
+                                            "rationale": "Seen.", "recorded_by": review.opened_by})
+    response = superuser_client.get(f"/admin/reviews/reviewcase/{review.pk}/change/")
+    assert response.status_code == 200
+    assert b"Seen." in response.content  # the findings inline is there
+
+
+@pytest.mark.parametrize("object_id", ["bad", "permits.Decision:1", "permits.Decision:abc",
+                                       "permits.DecisionEvent:abc", "x:y", "permits.DecisionEvent:-1",
+                                       "permits.DecisionEvent:99999999999999999999999", "permits.AuditEvent:1"])
+def test_the_audit_event_page_for_a_bad_id_is_a_404(superuser_client, world, object_id):
+    response = superuser_client.get(f"/admin/permits/auditevent/{object_id}/change/")
+    assert response.status_code == 404, response.status_code
+
+
+def test_the_audit_event_page_for_a_real_event_opens(superuser_client, world):
+    from permits.models import DecisionEvent
+
+    event = DecisionEvent.objects.order_by("pgh_id").first()
+    response = superuser_client.get(f"/admin/permits/auditevent/permits.DecisionEvent:{event.pgh_id}/change/")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url, action", [
+    ("/admin/permits/permit/", "suspend_selected"), ("/admin/permits/decision/", "delete_selected"),
+    ("/admin/reviews/flag/", "delete_selected"), ("/admin/auth/user/", "delete_selected"),
+])
+@pytest.mark.parametrize("selected", [["abc"], ["1", "x"], ["1.5"], [""]])
+def test_an_admin_action_with_a_non_numeric_selected_id_is_a_400(superuser_client, world, url, action,
+                                                                  selected):
+    response = superuser_client.post(url, {"action": action, "_selected_action": selected, "index": "0"})
+    assert response.status_code == 400, (url, selected, response.status_code)
+    assert b"not valid ids" in response.content
+    assert world["permit"].decisions.count() == 1  # nothing recorded
+
+
+def test_an_admin_action_with_good_ids_still_reaches_its_confirmation(superuser_client, world):
+    response = superuser_client.post("/admin/permits/permit/", {
+        "action": "suspend_selected", "_selected_action": [str(world["permit"].pk)], "index": "0"})
+    assert response.status_code == 200 and b"Confirm" in response.content
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_a_huge_user_name_at_sign_in_is_refused_not_a_500(client, path):
+    response = client.post(path, {"username": "x" * 100_000, "password": "guess"})
+    assert response.status_code == 200  # the form again, with its error
+    assert "_auth_user_id" not in client.session
+    assert b"at most 150 characters" in response.content
+
+
+def test_nul_in_a_form_body_is_a_400(superuser_client, world):
+    for url, data in (
+        ("/admin/permits/destination/decide/suspend/", {"ids": "T\x00", "reason": "r", "authority": "a",
+                                                        "effective_on": "2020-01-01"}),
+        ("/destinations/TR/reviews/", {"title": "Review\x00"}),
+        ("/accounts/login/", {"username": "a\x00", "password": "x"}),
+    ):
+        response = superuser_client.post(url, data)
+        assert response.status_code == 400, (url, response.status_code)
+        assert b"NUL" in response.content
+    assert not ReviewCase.objects.exists()
+
+
+def test_destination_ids_that_are_not_codes_are_ignored_in_the_decision_page(superuser_client, world):
+    response = superuser_client.get("/admin/permits/destination/decide/suspend/?ids=TR,1%27,%C4%B0T,TRX")
+    assert response.status_code == 200
+    assert [d.code for d in response.context["selected"]] == ["TR"]

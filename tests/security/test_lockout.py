@@ -24,7 +24,7 @@ def _signed_in(client):
 
 @pytest.fixture
 def staff(make_user):
-    # An auditor: admitted to the admin, and signs in with a password alone.
+    # An auditor: admitted to the admin (the second factor comes after the password step).
     return make_user("auditor", username="j.official")
 
 
@@ -70,3 +70,11 @@ def test_unknown_user_names_are_locked_out_too(client):
     response = client.post("/admin/login/", {"username": "nobody", "password": "guess"},
                            REMOTE_ADDR="203.0.113.9")
     assert response.status_code == 429
+
+
+@pytest.mark.parametrize("path", ["/accounts/password_reset/", "/accounts/password_reset/done/",
+                                  "/accounts/reset/MQ/set-password/", "/accounts/reset/done/"])
+def test_there_is_no_password_reset_by_email(client, path):
+    # A reset link would be a way round the lockout and the second factor.
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"email": "j.official@example.org"}).status_code == 404

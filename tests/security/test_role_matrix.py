@@ -56,7 +56,6 @@ READ_ONLY = {
 }
 SELF_SERVICE = {
     "two_factor", "set_language", "login", "logout", "password_change", "password_change_done",
-    "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
 }
 
 
