@@ -20,8 +20,12 @@ from django.utils.translation import gettext as _
 from config.db import define_trigger_ignore_list
 
 from . import ledger, notifications
+from .clock import today  # noqa: F401 (re-exported: callers ask services.today())
 from .matching import entry_q, is_valid_pattern
 from .models import (
+    CURRENCY_RE,
+    DEFAULT_AUTHORITY,
+    ISSUE_AUTHORITY,
     PERMIT_NUMBER_RE,
     Decision,
     DecisionKind,
@@ -30,10 +34,9 @@ from .models import (
     Permit,
     PermitItem,
     PermitStatus,
+    lapsed_on,
 )
 
-DEFAULT_AUTHORITY = "EIPA s.10(1)"
-ISSUE_AUTHORITY = "EIPA s.7(1)"
 
 S = PermitStatus
 K = DecisionKind
@@ -47,7 +50,6 @@ TRANSITIONS = {
     K.CANCEL: (frozenset({S.ACTIVE, S.SUSPENDED}), S.CANCELLED),
     K.EXPIRE: (frozenset({S.ACTIVE, S.SUSPENDED}), S.EXPIRED),
 }
-FINAL_STATUSES = frozenset({S.CANCELLED, S.EXPIRED, S.DENIED})
 SYSTEM_ONLY_KINDS = frozenset({K.EXPIRE})
 CLIENT_KINDS = frozenset(TRANSITIONS) - SYSTEM_ONLY_KINDS
 BLANKET_KINDS = frozenset({K.SUSPEND, K.REINSTATE, K.CANCEL})
@@ -76,16 +78,6 @@ class InvalidInput(DomainError):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
 
 
-def today():
-    """Today in the configured TIME_ZONE."""
-    return timezone.localdate()
-
-
-def expired_by_date(permit, on_day):
-    """True when the permit's validity has run out by ``on_day`` (status aside)."""
-    return permit.valid_until is not None and on_day > permit.valid_until
-
-
 def check_move(*, permit, kind, effective_on, last_effective_on):
     """Raise TransitionNotAllowed or InvalidInput if ``kind`` cannot apply.
 
@@ -100,7 +92,7 @@ def check_move(*, permit, kind, effective_on, last_effective_on):
             % {"number": permit.number, "status": permit.status, "kind": kind,
                "allowed": ", ".join(sorted(allowed_from))}
         )
-    if kind != K.EXPIRE and permit.status in (S.ACTIVE, S.SUSPENDED) and expired_by_date(permit, effective_on):
+    if kind != K.EXPIRE and lapsed_on(permit.status, permit.valid_until, effective_on):
         raise TransitionNotAllowed(
             _("Permit %(number)s expired after %(valid_until)s; it cannot be changed with effect on %(day)s.")
             % {"number": permit.number, "valid_until": permit.valid_until.isoformat(),
@@ -282,14 +274,14 @@ def _locked_with_last_effective(queryset):
     )
 
 
-def preview_batch(*, permit_ids, kind, effective_on=None):
-    """What a batch decision would do, without writing: (moves, skipped)."""
+def preview_batch(*, kind, effective_on=None, permit_ids=None, permits=None):
+    """What a batch decision would do, without writing: (permits that would move, skipped).
+
+    ``permits`` (a queryset, e.g. ``blanket_candidates``) or ``permit_ids``.
+    """
     effective_on = effective_on or today()
-    permits = (
-        Permit.objects.filter(id__in=permit_ids)
-        .annotate(last_effective_on=Max("decisions__effective_on"))
-        .order_by("id")
-    )
+    permits = Permit.objects.filter(id__in=permit_ids) if permits is None else permits
+    permits = permits.annotate(last_effective_on=Max("decisions__effective_on")).order_by("id")
     moves, skipped = _plan(permits, kind=kind, effective_on=effective_on)
     return [m.permit for m in moves], skipped
 
@@ -321,6 +313,25 @@ def _apply_batch(permits, *, kind, reason, authority, effective_on, decided_by):
     return result
 
 
+def blanket_candidates(*, destination, kind, effective_on=None, control_entry=None):
+    """The permits a blanket decision considers: the one query its preview and its recording share.
+
+    Those of ``destination`` in a status ``kind`` moves from, started by
+    ``effective_on``, and (with ``control_entry``) with an item under that
+    pattern. The lifecycle's date rules then split them into moves and skips.
+    """
+    effective_on = effective_on or today()
+    allowed_from, _to = TRANSITIONS[kind]
+    candidates = Permit.objects.filter(
+        destination=destination, status__in=allowed_from, starts_on__lte=effective_on
+    )
+    if control_entry:
+        candidates = candidates.filter(
+            Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk")))
+        )
+    return candidates
+
+
 def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTHORITY,
                             effective_on=None, control_entry=None, decided_by=None):
     """Apply a decision to every eligible permit of a destination, as one batch.
@@ -338,14 +349,8 @@ def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTH
         raise InvalidInput(errors)
     _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
                      allowed_kinds=BLANKET_KINDS)
-    allowed_from, _to = TRANSITIONS[kind]
-    candidates = Permit.objects.filter(
-        destination=destination, status__in=allowed_from, starts_on__lte=effective_on
-    )
-    if control_entry:
-        candidates = candidates.filter(
-            Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk")))
-        )
+    candidates = blanket_candidates(destination=destination, kind=kind, effective_on=effective_on,
+                                    control_entry=control_entry)
     with transaction.atomic():
         permits = _locked_with_last_effective(candidates)
         return _apply_batch(permits, kind=kind, reason=reason, authority=authority,
@@ -464,7 +469,7 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
         starts_on = received_on
     else:
         errors["status"] = [_("Must be 'active' or 'pending'.")]
-    if not re.match(r"^[A-Z]{3}$", currency or ""):
+    if not re.match(CURRENCY_RE, currency or ""):
         errors["currency"] = [_("A three-letter ISO 4217 code, e.g. CAD.")]
     if not items:
         errors["items"] = [_("At least one item is required.")]

@@ -25,10 +25,6 @@ EVIDENCE_FIELDS = (
 )
 
 
-def _normalise_party(name):
-    return " ".join(name.split()).casefold()
-
-
 def record_evidence(*, destination, recorded_by=None, **fields):
     """Save evidence on a destination and queue its flagging after commit.
 

@@ -1,10 +1,13 @@
 from django.urls import path, register_converter
 
+from permits.models import PERMIT_NUMBER_RE
+
 from . import views
 
 
 class PermitNumberConverter:
-    regex = r"[A-Za-z0-9][A-Za-z0-9-]{2,39}"
+    # The permit-number pattern without its anchors (the URL resolver adds its own).
+    regex = PERMIT_NUMBER_RE.removeprefix("^").removesuffix("$")
 
     def to_python(self, value):
         return value

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permits.forms import AssuranceComplianceForm, StatusAsOfForm
-from permits.models import Destination, Permit, PermitStatus
+from permits.models import Destination, Permit
 from permits.audit import permit_history
 from permits.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
-from permits.selectors import NotStarted, measures_in_force, per_row, status_as_of
+from permits.selectors import NotStarted, active_permits_count, measures_in_force, per_row, status_as_of
 from permits.services import DomainError, InvalidInput, TransitionNotAllowed, today
 from permits.views import PAGE_SIZE, READ_ROLES, role_required, safe_next
 
@@ -224,7 +224,7 @@ def destination_list(request):
     permits = Permit.objects.filter(destination=OuterRef("pk"))
     destinations = Destination.objects.annotate(
         permit_count=per_row(permits, "destination", Count("*"), 0),
-        active_permits=per_row(permits.filter(status=PermitStatus.ACTIVE), "destination", Count("*"), 0),
+        active_permits=active_permits_count(),
     )
     if q:
         destinations = destinations.filter(Q(name__icontains=q) | Q(code__iexact=q))

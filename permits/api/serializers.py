@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from ..matching import is_valid_pattern
 from ..models import AssuranceKind, Compliance, DecisionKind, Destination, PermitStatus
-from ..selectors import current_status, measures_in_force
+from ..selectors import measures_in_force
 from ..services import BLANKET_KINDS, CLIENT_KINDS, DEFAULT_AUTHORITY
 
 MAX_INT = 2_147_483_647
@@ -129,8 +129,8 @@ class PermitSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=PermitStatus.choices))
     def get_status(self, permit):
-        # Past valid_until the permit is expired, recorded or not yet.
-        return current_status(permit)
+        # The read model's status as shown today (past valid_until: expired, recorded or not yet).
+        return permit.status_today
 
 
 

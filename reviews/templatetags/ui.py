@@ -28,11 +28,6 @@ def tag(value, kind):
     return format_html('<span class="tag tag--{}">{}</span>', value, label)
 
 
-@register.filter
-def label_of(value, kind):
-    return LABELS.get(kind, {}).get(value, value)
-
-
 @register.inclusion_tag("includes/field.html")
 def field(bound_field, css=""):
     widget = bound_field.field.widget
