@@ -589,6 +589,10 @@ class HasPermitsFilter(admin.SimpleListFilter):
         return queryset
 
 
+# A destination's policy facts: the lists and memberships that shape an assessment.
+POLICY_FACTS = ("on_area_control_list", "on_afccl", "att_state_party", "nato_member", "eu_member")
+
+
 @admin.register(Destination)
 class DestinationAdmin(DecisionActionsMixin, admin.ModelAdmin):
     decision_actions = DESTINATION_ACTIONS
@@ -614,7 +618,10 @@ class DestinationAdmin(DecisionActionsMixin, admin.ModelAdmin):
         return obj._active
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Destination._meta.fields]
+        # The policy facts are superusers' to keep (each change is in the audit
+        # trail: Destination is tracked); code, name and the counter never change here.
+        editable = POLICY_FACTS if request.user.is_superuser else ()
+        return [f.name for f in Destination._meta.fields if f.name not in editable]
 
     def has_add_permission(self, request):
         return False

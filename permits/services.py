@@ -126,6 +126,8 @@ def _validate_common(*, kind, reason, authority, effective_on, allowed_kinds):
 class _Move:
     permit: Permit
     effective_on: dt.date
+    # For `issue`: the validity to give the permit (None: keep the one it has).
+    valid_until: dt.date | None = None
 
 
 # The columns a decision row is written with, in COPY order.
@@ -188,6 +190,8 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
             "UPDATE permits_permit SET status = %s, updated_at = %s WHERE id = ANY(%s)",
             [to_status, recorded_at, [move.permit.pk for move in moves]],
         )
+        if kind == K.ISSUE:
+            _set_issue_dates(cursor, moves)
     decisions = []
     for row, move in zip(rows, moves):
         decision = Decision.from_db(connection.alias, _DECISION_COLUMNS, row)
@@ -202,31 +206,73 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
     return decisions
 
 
+def _set_issue_dates(cursor, moves):
+    """An issued permit is issued on the decision's effective date, with its validity.
+
+    Without these a permit issued from pending would have no issued_on nor
+    valid_until, and so would never expire. One UPDATE for the whole batch,
+    only for the permits whose dates change (create_permit has set them already).
+    """
+    changed = [m for m in moves if m.permit.issued_on != m.effective_on
+               or (m.valid_until is not None and m.valid_until != m.permit.valid_until)]
+    if not changed:
+        return
+    cursor.execute(
+        "UPDATE permits_permit p SET issued_on = u.issued_on, valid_until = COALESCE(u.valid_until, p.valid_until)"
+        " FROM unnest(%s::bigint[], %s::date[], %s::date[]) AS u(id, issued_on, valid_until) WHERE p.id = u.id",
+        [[m.permit.pk for m in changed], [m.effective_on for m in changed], [m.valid_until for m in changed]],
+    )
+    for move in changed:
+        move.permit.issued_on = move.effective_on
+        move.permit.valid_until = move.valid_until or move.permit.valid_until
+
+
+def check_issue_validity(*, permit, effective_on, valid_until=None):
+    """Raise InvalidInput unless issuing ``permit`` on ``effective_on`` leaves it a valid_until.
+
+    ``valid_until`` (given with the decision) replaces the permit's own; it
+    must not be before the issue date.
+    """
+    validity = valid_until or permit.valid_until
+    if validity is None:
+        raise InvalidInput({"valid_until": _(
+            "Required to issue permit %(number)s: it has no valid_until yet.") % {"number": permit.number}})
+    if validity < effective_on:
+        raise InvalidInput({"valid_until": _(
+            "Must not be before the issue date (%(day)s).") % {"day": effective_on.isoformat()}})
+
+
 def _last_effective(permit_id):
     return Decision.objects.filter(permit_id=permit_id).aggregate(m=Max("effective_on"))["m"]
 
 
 def record_decision(*, permit, kind, reason, authority=DEFAULT_AUTHORITY, effective_on=None,
-                    decided_by=None, system=False):
+                    decided_by=None, system=False, valid_until=None):
     """Record one decision on one permit and return it.
 
     Steps: validate the input; lock the permit row; check the move against the
-    lifecycle and the date rules; write the decision and the new status.
+    lifecycle and the date rules (an ``issue`` needs a ``valid_until``: the
+    permit's own or the one given); write the decision and the new status (an
+    ``issue`` also sets ``issued_on`` to its effective date, and ``valid_until``).
     Raises InvalidInput (400) or TransitionNotAllowed (409) and then changes nothing.
     """
     effective_on = effective_on or today()
     allowed = TRANSITIONS.keys() if system else CLIENT_KINDS
     _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
                      allowed_kinds=allowed)
+    if valid_until is not None and kind != K.ISSUE:
+        raise InvalidInput({"valid_until": _("Only an 'issue' decision sets valid_until.")})
     with transaction.atomic():
         locked = Permit.objects.select_for_update().get(pk=permit.pk)
         check_move(permit=locked, kind=kind, effective_on=effective_on,
                    last_effective_on=_last_effective(locked.pk))
+        if kind == K.ISSUE:
+            check_issue_validity(permit=locked, effective_on=effective_on, valid_until=valid_until)
         (decision,) = _write_decisions(
-            moves=[_Move(locked, effective_on)], kind=kind, authority=authority.strip(),
+            moves=[_Move(locked, effective_on, valid_until)], kind=kind, authority=authority.strip(),
             reason=reason.strip(), decided_by=decided_by, batch=None,
         )
-    permit.status = locked.status
+    permit.status, permit.issued_on, permit.valid_until = locked.status, locked.issued_on, locked.valid_until
     return decision
 
 
@@ -253,10 +299,13 @@ def _plan(permits, *, kind, effective_on):
         try:
             check_move(permit=permit, kind=kind, effective_on=effective_on,
                        last_effective_on=permit.last_effective_on)
+            if kind == K.ISSUE:
+                # A batch gives no validity: a permit without one is issued on its own.
+                check_issue_validity(permit=permit, effective_on=effective_on)
         except TransitionNotAllowed as exc:
             skipped.append((permit, exc.detail))
         except InvalidInput as exc:
-            skipped.append((permit, " ".join(exc.errors["effective_on"])))
+            skipped.append((permit, " ".join(m for messages in exc.errors.values() for m in messages)))
         else:
             moves.append(_Move(permit, effective_on))
     return moves, skipped
@@ -448,7 +497,9 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
         if destination is None:
             errors["destination"] = [_("Unknown country code (ISO 3166-1 alpha-2, e.g. TR).")]
     on_day = today()
-    received_on = received_on or on_day
+    # A permit recorded as issued was received no later than its issue: by
+    # default on that day (not today, which for a permit of years ago is wrong).
+    received_on = received_on or (issued_on if status == S.ACTIVE and issued_on else on_day)
     if status == S.ACTIVE:
         if issued_on is None:
             errors["issued_on"] = [_("Required for an active permit.")]
@@ -458,6 +509,8 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
             errors["valid_until"] = [_("Required for an active permit.")]
         elif issued_on and valid_until < issued_on:
             errors["valid_until"] = [_("Must not be before issued_on.")]
+        if issued_on and received_on > issued_on:
+            errors["received_on"] = [_("Must not be after issued_on.")]
         starts_on = issued_on
     elif status == S.PENDING:
         if issued_on is not None:

@@ -244,10 +244,15 @@ class DecisionInput(StrictInput):
     reason = serializers.CharField(max_length=10_000)
     authority = serializers.CharField(max_length=200, required=False, default=DEFAULT_AUTHORITY)
     effective_on = serializers.DateField(required=False, allow_null=True, default=None)
+    valid_until = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="Only with 'issue': the permit's validity; required when the pending permit has none.",
+    )
 
 
 class BlanketDecisionInput(DecisionInput):
     kind = serializers.ChoiceField(choices=sorted(BLANKET_KINDS))
+    valid_until = None  # blanket decisions never issue
     control_entry = PatternField(required=False, allow_null=True, default=None)
 
 
