@@ -210,3 +210,8 @@ class DecisionForm(forms.Form):
         if day and day > today():
             raise forms.ValidationError(_("Must not be after today."))
         return day
+
+
+class SendBackForm(forms.Form):
+    note = forms.CharField(label=_("What more is needed"), max_length=20000,
+                           widget=forms.Textarea(attrs={"rows": 3}))

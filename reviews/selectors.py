@@ -14,6 +14,7 @@ from permits.models import Decision, Permit, PermitStatus
 from permits.selectors import per_row, permit_detail_queryset, status_counts_today
 
 from .models import DiversionEvidence, Finding, Flag, FlagStatus, ReviewCase, ReviewStatus
+from .services import WORKING_STATUSES
 
 FLAG_SORTS = {
     "newest": ("-created_at", "-id"),
@@ -51,7 +52,8 @@ def flagged_destinations():
 
 
 def open_reviews(destination_codes=None):
-    reviews = ReviewCase.objects.filter(status=ReviewStatus.OPEN).select_related("destination")
+    # Reviews still being worked on: the ones flags can be escalated into.
+    reviews = ReviewCase.objects.filter(status__in=WORKING_STATUSES).select_related("destination")
     if destination_codes is not None:
         reviews = reviews.filter(destination_id__in=destination_codes)
     return reviews.order_by("-opened_at", "-id")
@@ -82,7 +84,7 @@ def dashboard(*, is_official, is_decision_maker):
     if is_decision_maker:
         waiting = ReviewCase.objects.filter(status=ReviewStatus.RECOMMENDED)
     elif is_official:
-        waiting = ReviewCase.objects.filter(status=ReviewStatus.OPEN)
+        waiting = ReviewCase.objects.filter(status__in=WORKING_STATUSES)
     waiting = list(
         waiting.select_related("destination", "opened_by")
         .annotate(permit_count=Count("permits", distinct=True))

@@ -34,4 +34,5 @@ urlpatterns = [
     path("reviews/<int:pk>/findings/", views.review_findings, name="review-findings"),
     path("reviews/<int:pk>/recommendation/", views.review_recommend, name="review-recommend"),
     path("reviews/<int:pk>/decision/", views.review_decide, name="review-decide"),
+    path("reviews/<int:pk>/send-back/", views.review_send_back, name="review-send-back"),
 ]

@@ -32,6 +32,7 @@ from .forms import (
     OpenReviewForm,
     RecommendationForm,
     ResolveForm,
+    SendBackForm,
 )
 from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
 
@@ -375,7 +376,7 @@ def _review_or_404(pk):
 
 
 def _review_page(request, review, *, findings_form=None, recommendation_form=None, decision_form=None,
-                 status=200):
+                 send_back_form=None, status=200):
     evidence = list(selectors.review_evidence_choices(review))
     existing = {f.criterion: f for f in review.findings.all()}
     kind = review.recommendation if review.recommendation else None
@@ -387,6 +388,7 @@ def _review_page(request, review, *, findings_form=None, recommendation_form=Non
         "findings_form": findings_form or FindingsForm(evidence=evidence, initial_findings=existing),
         "recommendation_form": recommendation_form or RecommendationForm(),
         "decision_form": decision_form or DecisionForm(initial={"kind": kind}),
+        "send_back_form": send_back_form or SendBackForm(auto_id="send_back_%s"),
         "decisions": selectors.review_decisions(review),
     }, status=status)
 
@@ -458,3 +460,20 @@ def review_decide(request, pk):
     return redirect("review-detail", pk=pk)
 
 
+
+
+@require_POST
+@role_required(DECISION_MAKER)
+def review_send_back(request, pk):
+    review = _review_or_404(pk)
+    form = SendBackForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, review, send_back_form=form, status=400)
+    try:
+        services.send_back_review(review=review, note=form.cleaned_data["note"])
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return _review_page(request, review, send_back_form=form,
+                            status=400 if isinstance(exc, InvalidInput) else 409)
+    messages.success(request, _("Review sent back to the officials."))
+    return redirect("review-detail", pk=pk)
