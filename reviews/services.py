@@ -442,14 +442,16 @@ def submit_recommendation(*, review, recommendation, rationale, recommended_by):
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():
-        locked = move_review(_locked(review), "recommend")
+        locked = _locked(review)
+        # Missing findings first: on an open review that is the useful answer (400), not "not now" (409).
         assessed = set(locked.findings.values_list("criterion", flat=True))
         missing = [label for value, label in Criterion.choices if value not in assessed]
-        if missing:
+        if missing and locked.status in WORKING_STATUSES:
             raise InvalidInput({"recommendation": [
                 _("Record a finding for every criterion first. Missing: %(missing)s")
                 % {"missing": "; ".join(str(m) for m in missing)}
             ]})
+        move_review(locked, "recommend")
         if recommendation != Recommendation.NO_ACTION and not locked.permits.exists():
             raise InvalidInput({"recommendation": [_("This review covers no permit to act on.")]})
         locked.recommendation = recommendation
