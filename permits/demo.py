@@ -163,7 +163,7 @@ def _turkey_case():
         published_on=D(2020, 9, 1), observed_on=D(2020, 9, 1), credibility="high",
         control_entries=["2-15"], end_users=["Baykar"], status="corroborated",
     )
-    review_services.flag_evidence(evidence_id=ploughshares.pk)
+    review_services.flag_evidence(evidence_id=ploughshares.pk, on_day=D(2020, 9, 1))
     _dated_evidence(ploughshares, D(2020, 9, 1))
 
     october = [p.pk for p in permits[:25]]
@@ -192,7 +192,7 @@ def _turkey_case():
         credibility="corroborated", control_entries=["2-15"], end_users=["Baykar"],
         serial_numbers=["CMX-15D (June 2020)"], status="corroborated",
     )
-    review_services.flag_evidence(evidence_id=recovered.pk)
+    review_services.flag_evidence(evidence_id=recovered.pk, on_day=D(2020, 10, 20))
     _dated_evidence(recovered, D(2020, 10, 20))
     review_services.escalate_flags(
         flag_ids=list(Flag.objects.filter(evidence=recovered).values_list("id", flat=True)),

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from config.db import define_trigger_ignore_list
 from permits.matching import ENTRY_MATCH_SQL, is_valid_pattern
-from permits.models import Destination
-from permits.services import LIVE_STATUSES, InvalidInput, TransitionNotAllowed
+from permits.models import LAPSING_STATUSES, Destination
+from permits.services import LIVE_STATUSES, InvalidInput, TransitionNotAllowed, today
 
 from permits import roles
 
@@ -114,6 +114,7 @@ candidates AS MATERIALIZED (
            ev.title
     FROM permits_permit p, ev
     WHERE p.destination_id = ev.destination_id AND p.status = ANY(%(live)s)
+      AND NOT (p.status = ANY(%(lapsing)s) AND p.valid_until < %(today)s)
 ),
 inserted AS (
     INSERT INTO reviews_flag (permit_id, evidence_id, destination_id, status, relevance, reason,
@@ -142,13 +143,15 @@ SELECT count(*) FROM bumped
 """.format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))  # nosec B608
 
 
-def flag_evidence(*, evidence_id):
+def flag_evidence(*, evidence_id, on_day=None):
     """Raise one flag per (permit, evidence) for every live permit of the destination.
 
     Idempotent: flags already raised are left alone, so running it twice
     raises nothing new. A constant number of SQL statements whatever the
     number of permits, all in one transaction: a worker killed half-way
     leaves nothing written. Returns the number of flags raised by this run.
+    ``on_day`` (default today) is the day whose validity counts: only a
+    replay of a past case (the demo) passes another.
     """
     with transaction.atomic():
         evidence = (
@@ -163,7 +166,10 @@ def flag_evidence(*, evidence_id):
         # Many audited flag rows in one transaction: see define_trigger_ignore_list.
         define_trigger_ignore_list()
         with connection.cursor() as cursor:
-            cursor.execute(_FLAG_SQL, {"evidence": evidence_id, "live": sorted(LIVE_STATUSES)})
+            # Live as the read model says (Permit.status_today): a permit past its
+            # valid_until is expired, and not flagged, before the daily job records it.
+            cursor.execute(_FLAG_SQL, {"evidence": evidence_id, "live": sorted(LIVE_STATUSES),
+                                       "lapsing": sorted(LAPSING_STATUSES), "today": on_day or today()})
             (raised,) = cursor.fetchone()
         if raised:
             Destination.objects.filter(pk=evidence.destination_id).update(
@@ -297,7 +303,7 @@ def _live_permit_ids(destination):
     from permits.models import Permit
 
     return list(
-        Permit.objects.filter(destination=destination, status__in=LIVE_STATUSES).values_list("id", flat=True)
+        Permit.objects.in_status_on(None, LIVE_STATUSES).filter(destination=destination).values_list("id", flat=True)
     )
 
 

@@ -124,3 +124,19 @@ def test_flags_can_be_escalated_into_a_review_with_findings(review, official):
     (touched,) = services.escalate_flags(flag_ids=flag_ids, note="Into the review.", resolved_by=official,
                                          review=review)
     assert touched.pk == review.pk and review.flags.count() == len(flag_ids)
+
+
+def test_a_lapsed_permit_is_neither_flagged_nor_put_in_a_new_review(official):
+    import datetime as dt
+
+    from reviews.models import Flag
+    from tests.factories import EvidenceFactory
+
+    live = PermitFactory(number="EXP-REV-LIVE")
+    lapsed = PermitFactory(number="EXP-REV-LAPSED", issued_on=dt.date(2019, 1, 2), valid_until=dt.date(2020, 12, 31))
+    assert lapsed.status == "active"  # the daily job has not run: only the date says it is expired
+    evidence = EvidenceFactory(title="Report")
+    assert services.flag_evidence(evidence_id=evidence.pk) == 1
+    assert list(Flag.objects.values_list("permit__number", flat=True)) == [live.number]
+    review = services.open_review(destination=Destination.objects.get(code="TR"), title="R", opened_by=official)
+    assert list(review.permits.values_list("number", flat=True)) == [live.number]
