@@ -535,7 +535,7 @@ class PermitAdmin(DecisionActionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_today(self, obj):
-        return PermitStatus(obj.status_today).label
+        return obj.get_status_today_display()
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))

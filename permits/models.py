@@ -321,6 +321,9 @@ class Permit(models.Model):
         """
         return PermitStatus.EXPIRED if lapsed_on(self.status, self.valid_until, today()) else str(self.status)
 
+    def get_status_today_display(self):
+        return PermitStatus(self.status_today).label
+
 
 class PermitItem(models.Model):
     permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="items")

@@ -28,6 +28,8 @@ def test_preview_and_result_agree(login, decision_maker):
     shown_skips = sorted(p.number for p, _why in page.context["skipped"])
     assert shown_moves == ["EXP-BL-1", "EXP-BL-2"]
     assert shown_skips == ["EXP-BL-LAPSED"]
+    # Shown with its status as shown everywhere else, not the stored "active".
+    assert '<tr data-permit="EXP-BL-LAPSED"><td>EXP-BL-LAPSED</td><td>Expired</td>' in page.content.decode()
 
     response = client.post(DECIDE, {**data, "expected": page.context["form"]["expected"].value(), "confirm": "1"})
     assert response.status_code == 302
