@@ -38,7 +38,7 @@ from .models import (
     PermitItem,
     PermitStatus,
 )
-from .roles import DECISION_MAKER, has_role
+from .roles import DECISION_MAKER, ROLES, has_role
 from .selectors import active_permits_count
 
 K = DecisionKind
@@ -741,7 +741,7 @@ class EventUserFilter(admin.SimpleListFilter):
         from django.contrib.auth import get_user_model
 
         users = get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(groups__name__in=("official", "decision_maker", "auditor", "reader"))
+            Q(is_superuser=True) | Q(groups__name__in=ROLES)
         ).distinct().order_by("username")[:200]
         return [("none", _("No user (system, shell)"))] + [(str(u.pk), u.username) for u in users]
 

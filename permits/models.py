@@ -15,6 +15,8 @@ from .clock import today
 
 PERMIT_NUMBER_RE = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
 CURRENCY_RE = r"^[A-Z]{3}$"
+# The largest value of a PostgreSQL integer column (quantities, counters).
+DATABASE_INT_MAX = 2_147_483_647
 # The legal authority a decision cites unless it names another: EIPA s.10(1)
 # to amend, suspend, cancel or reinstate a permit; s.7(1) to issue or deny one.
 DEFAULT_AUTHORITY = "EIPA s.10(1)"

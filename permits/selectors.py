@@ -10,7 +10,7 @@ from config.db import prepared_cursor
 
 from .matching import entry_q
 from .clock import today
-from .models import Decision, Destination, Permit, PermitItem, PermitStatus, standing_from, status_today_q
+from .models import Decision, Destination, Permit, PermitItem, standing_from, status_today_q
 
 
 class NotStarted(Exception):

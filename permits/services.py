@@ -24,6 +24,7 @@ from .clock import today  # noqa: F401 (re-exported: callers ask services.today(
 from .matching import entry_q, is_valid_pattern
 from .models import (
     CURRENCY_RE,
+    DATABASE_INT_MAX,
     DEFAULT_AUTHORITY,
     ISSUE_AUTHORITY,
     PERMIT_NUMBER_RE,
@@ -454,7 +455,7 @@ def validate_items(items):
         if not (item.get("description") or "").strip():
             err["description"] = [_("A description is required.")]
         quantity = item.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or quantity > 2_147_483_647:
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or quantity > DATABASE_INT_MAX:
             err["quantity"] = [_("Must be a positive whole number.")]
         value = _parse_decimal(item.get("value"))
         if value is None or value < 0:

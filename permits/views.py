@@ -21,10 +21,9 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .forms import AssuranceComplianceForm, PermitSearchForm
 from .models import EndUseAssurance, PermitItem
-from .roles import AUDITOR, DECISION_MAKER, OFFICIAL, READER, has_role
+from .roles import OFFICIAL, READ_ROLES, has_role
 from .selectors import permit_list_queryset
 
-READ_ROLES = (OFFICIAL, DECISION_MAKER, READER, AUDITOR)
 PAGE_SIZE = 25
 
 

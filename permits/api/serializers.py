@@ -7,11 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..matching import is_valid_pattern
-from ..models import AssuranceKind, Compliance, DecisionKind, Destination, PermitStatus
+from ..models import DATABASE_INT_MAX, AssuranceKind, Compliance, DecisionKind, Destination, PermitStatus
 from ..selectors import measures_in_force
 from ..services import BLANKET_KINDS, CLIENT_KINDS, DEFAULT_AUTHORITY
 
-MAX_INT = 2_147_483_647
 
 
 class StrictInput(serializers.Serializer):
@@ -218,7 +217,7 @@ class BlanketResultSerializer(serializers.Serializer):
 class ItemInput(StrictInput):
     control_entry = serializers.CharField(max_length=40)
     description = serializers.CharField(max_length=500)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    quantity = serializers.IntegerField(min_value=1, max_value=DATABASE_INT_MAX)
     value = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0)
 
 
