@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -220,6 +220,27 @@ class PermitQuerySet(models.QuerySet):
         if day >= today():
             return self.filter(status_today_q(statuses, day))
         return self.with_status_on(day).filter(status_on_day__in=_as_statuses(statuses))
+
+    def count_by_status_today(self):
+        """{status: n} of these permits by their status as shown today.
+
+        Grouped on the stored status with, beside each count, how many are past
+        valid_until (the lapsed ones move to "expired"): an index-only scan
+        that groups on a column, about twice as fast on a big destination as
+        grouping on the status_on_day expression.
+        """
+        day = today()
+        rows = self.order_by().values("status").annotate(
+            n=Count("*"), lapsed=Count("valid_until", filter=Q(valid_until__lt=day)),
+        )
+        counts = {}
+        for row in rows:
+            status, n, lapsed = row["status"], row["n"], row["lapsed"]
+            if status in LAPSING_STATUSES and lapsed:
+                counts[PermitStatus.EXPIRED.value] = counts.get(PermitStatus.EXPIRED.value, 0) + lapsed
+                n -= lapsed
+            counts[status] = counts.get(status, 0) + n
+        return counts
 
     def in_force_on(self, day=None):
         """"Active permits": in force on ``day`` (default today). The one meaning of the word."""

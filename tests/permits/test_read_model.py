@@ -210,6 +210,10 @@ def test_model_queryset_filter_and_status_endpoint_agree(db, day):
         assert holders == ([] if expected is None else [expected]), permit.number
         if day is None:
             assert permit.status_today == expected
+    if day is None:
+        shown = Permit.objects.filter(pk__in=[p.pk for p in permits]).count_by_status_today()
+        assert {s: n for s, n in shown.items() if n} == {s: list(annotated.values()).count(s)
+                                                         for s in set(annotated.values())}
 
 
 def test_the_past_days_answer_follows_the_decisions_in_recording_order(db):
