@@ -38,8 +38,8 @@ from .models import (
     PermitItem,
     PermitStatus,
 )
-from .roles import DECISION_MAKER, has_role
-from .selectors import per_row
+from .roles import DECISION_MAKER, ROLES, has_role
+from .selectors import active_permits_count
 
 K = DecisionKind
 
@@ -303,25 +303,22 @@ class DestinationDecision(DecisionConfirmation):
     def selected(self, ids):
         return list(Destination.objects.filter(pk__in=ids).order_by("code"))
 
-    def candidates(self, destination, kind, control_entry):
-        allowed_from, _to = services.TRANSITIONS[kind]
-        qs = Permit.objects.filter(destination=destination, status__in=allowed_from)
-        if control_entry:
-            qs = qs.filter(Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk"))))
-        return qs
-
     def preview(self, selected, kind, data):
         moves, skipped, untouched = [], [], []
         for destination in selected:
-            ids = list(self.candidates(destination, kind, data.get("control_entry")).values_list("pk", flat=True))
-            m, s = services.preview_batch(permit_ids=ids, kind=kind, effective_on=data.get("effective_on"))
+            # The very candidates record_blanket_decision would lock and plan.
+            candidates = services.blanket_candidates(
+                destination=destination, kind=kind, effective_on=data.get("effective_on"),
+                control_entry=data.get("control_entry"),
+            )
+            m, s = services.preview_batch(permits=candidates, kind=kind, effective_on=data.get("effective_on"))
             moves += m
             skipped += s
             others = (
-                Permit.objects.filter(destination=destination).exclude(pk__in=ids)
-                .values("status").annotate(n=Count("id")).order_by("status")
+                Permit.objects.filter(destination=destination).exclude(pk__in=candidates.values("pk"))
+                .with_status_on().values("status_on_day").annotate(n=Count("*")).order_by("status_on_day")
             )
-            untouched += [(destination, PermitStatus(o["status"]).label, o["n"]) for o in others]
+            untouched += [(destination, PermitStatus(o["status_on_day"]).label, o["n"]) for o in others]
         return moves, skipped, untouched
 
     def record(self, selected, kind, data, user):
@@ -398,6 +395,21 @@ class FlaggedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(open_flags=0)
         return queryset
+
+
+class StatusTodayFilter(admin.SimpleListFilter):
+    """The status as shown today (the read model's), not the stored column."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return PermitStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in PermitStatus.values:
+            return queryset.in_status_on(None, [self.value()])
+        return queryset if not self.value() else queryset.none()
 
 
 class PermitDestinationFilter(admin.RelatedFieldListFilter):
@@ -509,22 +521,26 @@ class PermitAdmin(DecisionActionsMixin, admin.ModelAdmin):
         _decision_action("cancel_selected", K.CANCEL, _("Cancel the selected permits…")),
         _decision_action("reinstate_selected", K.REINSTATE, _("Reinstate the selected permits…")),
     ]
-    list_display = ("number", "exporter", "destination", "status", "starts_on", "valid_until", "open_flags")
+    list_display = ("number", "exporter", "destination", "status_today", "starts_on", "valid_until", "open_flags")
     # Filtered lists show their count only: the register's total is another full COUNT(*).
     show_full_result_count = False
-    list_filter = ("status", ("destination", PermitDestinationFilter), ExporterFilter,
+    list_filter = (StatusTodayFilter, ("destination", PermitDestinationFilter), ExporterFilter,
                    ControlEntryFilter, FlaggedFilter)
     search_fields = ("number", "exporter", "consignee", "end_user", "=items__control_entry")
     list_select_related = ("destination",)
     list_per_page = 100
     inlines = [PermitItemInline, AssuranceInline, DecisionInline]
     fieldsets = [
-        (None, {"fields": ("number", "status", "exporter", "exporter_email", "destination")}),
+        (None, {"fields": ("number", "status_today", "exporter", "exporter_email", "destination")}),
         (_("End use"), {"fields": ("consignee", "end_user", "end_use")}),
         (_("Dates"), {"fields": ("received_on", "issued_on", "valid_until", "starts_on",
                                  "created_at", "updated_at")}),
         (_("Work"), {"fields": ("open_flags", "currency")}),
     ]
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_today(self, obj):
+        return obj.get_status_today_display()
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
@@ -533,7 +549,7 @@ class PermitAdmin(DecisionActionsMixin, admin.ModelAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Permit._meta.fields] + ["history"]
+        return [f.name for f in Permit._meta.fields] + ["status_today", "history"]
 
     @admin.display(description=_("History"))
     def history(self, obj):
@@ -578,6 +594,10 @@ class HasPermitsFilter(admin.SimpleListFilter):
         return queryset
 
 
+# A destination's policy facts: the lists and memberships that shape an assessment.
+POLICY_FACTS = ("on_area_control_list", "on_afccl", "att_state_party", "nato_member", "eu_member")
+
+
 @admin.register(Destination)
 class DestinationAdmin(DecisionActionsMixin, admin.ModelAdmin):
     decision_actions = DESTINATION_ACTIONS
@@ -596,15 +616,17 @@ class DestinationAdmin(DecisionActionsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # A count per destination shown (index-only), not a join of every permit:
         # the changelist's counts of destinations then leave it out.
-        active = Permit.objects.filter(destination=OuterRef("pk"), status=PermitStatus.ACTIVE)
-        return super().get_queryset(request).annotate(_active=per_row(active, "destination", Count("*"), 0))
+        return super().get_queryset(request).annotate(_active=active_permits_count())
 
     @admin.display(description=_("active permits"), ordering="_active")
     def active_permits(self, obj):
         return obj._active
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Destination._meta.fields]
+        # The policy facts are superusers' to keep (each change is in the audit
+        # trail: Destination is tracked); code, name and the counter never change here.
+        editable = POLICY_FACTS if request.user.is_superuser else ()
+        return [f.name for f in Destination._meta.fields if f.name not in editable]
 
     def has_add_permission(self, request):
         return False
@@ -724,7 +746,7 @@ class EventUserFilter(admin.SimpleListFilter):
         from django.contrib.auth import get_user_model
 
         users = get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(groups__name__in=("official", "decision_maker", "auditor", "reader"))
+            Q(is_superuser=True) | Q(groups__name__in=ROLES)
         ).distinct().order_by("username")[:200]
         return [("none", _("No user (system, shell)"))] + [(str(u.pk), u.username) for u in users]
 
@@ -779,18 +801,13 @@ class AuditEventAdmin(EventsAdmin):
 
     @admin.display(description=_("before → after"))
     def changes(self, obj):
-        if obj.pgh_label == "insert":
-            pairs = [(k, None, v) for k, v in sorted((obj.pgh_data or {}).items())]
-        elif obj.pgh_label == "delete":
-            pairs = [(k, v, None) for k, v in sorted((obj.pgh_data or {}).items())]
-        else:
-            pairs = [(k, v[0], v[1]) for k, v in sorted((obj.pgh_diff or {}).items())]
-        pairs = [p for p in pairs if p[0] not in ("updated_at",)]
+        pairs = audit.changes(obj)
         if not pairs:
             return "—"
         return format_html_join(
             "", "<div><b>{}</b>: {} → {}</div>",
-            ((k, "—" if b is None else b, "—" if a is None else a) for k, b, a in pairs[:12]),
+            ((c.field, "—" if c.before is None else c.before, "—" if c.after is None else c.after)
+             for c in pairs[:12]),
         )
 
     def get_queryset(self, request):

@@ -86,7 +86,13 @@ def _labels(model_label):
     return gettext(str(concrete._meta.verbose_name)), by_column
 
 
-def _changes(event, columns):
+def changes(event, columns=None):
+    """The event's field changes (before → after), noise and empty-to-empty left out.
+
+    The one reading of an event's diff: the dossier's history and the admin's
+    audit trail both show this. ``columns`` maps column → label (default: the column).
+    """
+    columns = columns or {}
     data = event.pgh_data or {}
     if event.pgh_label == "delete":
         pairs = {k: (v, None) for k, v in data.items()}
@@ -120,7 +126,7 @@ def to_entries(events):
             url=context.get("url"),
             method=context.get("method"),
             request_id=context.get("request_id"),
-            changes=_changes(event, columns),
+            changes=changes(event, columns),
             event=event.pgh_slug,
         ))
     return entries

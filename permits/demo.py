@@ -15,13 +15,17 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from . import roles, services
+from .clock import today
 from .models import Destination, DestinationMeasure, MeasureKind, Permit
 from .reference import ensure_reference_data
 
 D = dt.date
 TR_CASE_FIRST_PERMIT = "EXP-2020-00123"
+# How long before its issue a permit's application is received, in the demo.
+APPLICATION_DAYS = 45
 
 DEMO_USERS = (
     ("official", "official-demo-2020", roles.OFFICIAL),
@@ -105,7 +109,7 @@ def _system_user(username):
 
 def _turkey_case():
     from reviews import services as review_services  # demo only: loads both apps' data
-    from reviews.models import Flag, ReviewCase
+    from reviews.models import Finding, Flag, ReviewCase
 
     tr = Destination.objects.get(code="TR")
     az = Destination.objects.get(code="AZ")
@@ -140,6 +144,7 @@ def _turkey_case():
             number=number, exporter=WESCAM, exporter_email=WESCAM_EMAIL, destination=tr,
             consignee=consignee, end_user=end_user, end_use="UAV and aircraft sensor payloads",
             issued_on=issued, valid_until=issued.replace(year=issued.year + 5),
+            received_on=issued - dt.timedelta(days=APPLICATION_DAYS),
             items=[{"control_entry": e, "description": d, "quantity": q, "value": v}
                    for e, d, q, v in items],
         ))
@@ -159,7 +164,8 @@ def _turkey_case():
         published_on=D(2020, 9, 1), observed_on=D(2020, 9, 1), credibility="high",
         control_entries=["2-15"], end_users=["Baykar"], status="corroborated",
     )
-    review_services.flag_evidence(evidence_id=ploughshares.pk)
+    review_services.flag_evidence(evidence_id=ploughshares.pk, on_day=D(2020, 9, 1))
+    _dated_evidence(ploughshares, D(2020, 9, 1))
 
     october = [p.pk for p in permits[:25]]
     services.record_batch_decision(
@@ -167,6 +173,16 @@ def _turkey_case():
         reason="Suspended pending review of allegations that Canadian-made sensors exported to Turkey "
                "were used in the Nagorno-Karabakh conflict.",
     )
+    review = review_services.open_review(
+        destination=tr, title="Review of permits for exports of optical sensors to Turkey",
+        opened_by=official, permit_ids=[p.pk for p in permits],
+    )
+    review_services.escalate_flags(
+        flag_ids=list(Flag.objects.filter(evidence=ploughshares).values_list("id", flat=True)),
+        review=review, resolved_by=official,
+        note="Escalated to the review of exports to Turkey (October 2020).",
+    )
+    _dated_resolutions(ploughshares, D(2020, 10, 5))
     recovered = review_services.record_evidence(
         destination=tr, recorded_by=official, diverted_to=az,
         title="Downed TB2 carried a CMX-15D",
@@ -177,34 +193,75 @@ def _turkey_case():
         credibility="corroborated", control_entries=["2-15"], end_users=["Baykar"],
         serial_numbers=["CMX-15D (June 2020)"], status="corroborated",
     )
-    review_services.flag_evidence(evidence_id=recovered.pk)
+    review_services.flag_evidence(evidence_id=recovered.pk, on_day=D(2020, 10, 20))
+    _dated_evidence(recovered, D(2020, 10, 20))
+    review_services.escalate_flags(
+        flag_ids=list(Flag.objects.filter(evidence=recovered).values_list("id", flat=True)),
+        review=review, resolved_by=official,
+        note="Physical recovery in Nagorno-Karabakh: added to the review of exports to Turkey.",
+    )
+    _dated_resolutions(recovered, D(2020, 10, 21))
     services.record_batch_decision(
         permit_ids=[p.pk for p in permits[25:]], kind="suspend", effective_on=D(2020, 11, 2),
         decided_by=minister,
         reason="Further permits suspended in November 2020 pending the review of the Nagorno-Karabakh "
                "allegations.",
     )
-    review_services.resolve_flags(
-        flag_ids=list(Flag.objects.filter(destination=tr).values_list("id", flat=True)),
-        resolution="escalated", resolved_by=official,
-        note="Escalated to the review of exports to Turkey (October 2020).",
+    evidence = [ploughshares.pk, recovered.pk]
+    review_services.record_findings(review=review, recorded_by=official, findings=[
+        {"criterion": criterion, "risk": risk, "rationale": rationale,
+         "evidence_ids": evidence if risk == "substantial" else []}
+        for criterion, risk, rationale in _TR_FINDINGS
+    ])
+    review_services.submit_recommendation(
+        review=review, recommendation="cancel", recommended_by=official,
+        rationale="Credible evidence that Canadian sensors were used in Nagorno-Karabakh, "
+                  "inconsistent with the end-use assurances given by Turkey.",
     )
-    review = ReviewCase.objects.create(
-        destination=tr, title="Review of permits for exports of optical sensors to Turkey",
-        opened_by=official, status="decided", recommendation="cancel",
-        recommendation_rationale="Credible evidence that Canadian sensors were used in Nagorno-Karabakh, "
-                                 "inconsistent with the end-use assurances given by Turkey.",
-        recommended_by=official, decided_by=minister,
-    )
-    review.permits.set(permits)
-    review.evidence.set([ploughshares, recovered])
-    result = services.record_blanket_decision(
-        destination=tr, kind="cancel", effective_on=D(2021, 4, 12), decided_by=minister,
+    review_services.decide_review(
+        review=review, kind="cancel", effective_on=D(2021, 4, 12), decided_by=minister,
         reason="Credible evidence that Canadian technology exported to Turkey was used in "
                "Nagorno-Karabakh, not consistent with Canada's foreign policy nor end-use assurances "
                "given by Turkey.",
     )
-    ReviewCase.objects.filter(pk=review.pk).update(decision_batch=result.batch)
+    # The case's own dates: the services stamp the moment the demo is loaded.
+    ReviewCase.objects.filter(pk=review.pk).update(
+        opened_at=_at(D(2020, 10, 5)), recommended_at=_at(D(2021, 4, 6)), decided_at=_at(D(2021, 4, 12)),
+    )
+    Finding.objects.filter(review=review).update(updated_at=_at(D(2021, 3, 26)))
+
+
+# The review's findings, one per criterion (the assessment the public record describes).
+_TR_FINDINGS = [
+    ("eipa_7_3_1_a", "substantial", "Sensors used in the Nagorno-Karabakh war (27 Sep – 10 Nov 2020)."),
+    ("eipa_7_3_1_b_i", "substantial", "Use in strikes in Nagorno-Karabakh; serious violations of "
+                                      "international humanitarian law alleged by credible sources."),
+    ("eipa_7_3_1_b_ii", "low", "No specific evidence of use against civilians in Turkey."),
+    ("eipa_7_3_1_b_iii", "none", "No link to terrorism found."),
+    ("eipa_7_3_1_b_iv", "none", "No link to transnational organized crime found."),
+    ("eipa_7_3_1_b_v", "none", "No evidence of gender-based violence linked to these goods."),
+    ("att_11", "substantial", "A sensor exported to Turkey was recovered from a drone used by Azerbaijan."),
+    ("assurances", "substantial", "Use outside Turkey is not consistent with the end-use assurances "
+                                  "given by Turkey."),
+]
+
+
+def _at(day, hour=10):
+    """A moment of the case's own day, in the configured time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def _dated_evidence(evidence, day):
+    from reviews.models import DiversionEvidence, Flag
+
+    DiversionEvidence.objects.filter(pk=evidence.pk).update(recorded_at=_at(day), flagging_finished_at=_at(day))
+    Flag.objects.filter(evidence=evidence).update(created_at=_at(day))
+
+
+def _dated_resolutions(evidence, day):
+    from reviews.models import Flag
+
+    Flag.objects.filter(evidence=evidence).exclude(resolved_at=None).update(resolved_at=_at(day, 15))
 
 
 def _saudi_case():
@@ -230,6 +287,7 @@ def _saudi_case():
             consignee="Saudi Arabian National Guard", end_user="Saudi Arabian National Guard",
             end_use="Light armoured vehicles (2014 contract)", issued_on=issued,
             valid_until=issued.replace(year=issued.year + 5),
+            received_on=issued - dt.timedelta(days=APPLICATION_DAYS),
             items=[{"control_entry": "2-6.a", "description": "LAV 6 light armoured vehicle",
                     "quantity": 12 + n, "value": Decimal("48000000.00")}],
         )
@@ -269,6 +327,9 @@ _CONSIGNEES = ["Ministry of Defence", "Armed Forces", "National Police", "Air Fo
 
 
 def _ordinary_permits():
+    # Dated back from today, so that the register looks current whenever the
+    # demo is loaded and no permit is ever issued or received after today.
+    on_day = today()
     rng = random.Random(20201005)
     official = _system_user("official")
     for n in range(1, 301):
@@ -279,18 +340,19 @@ def _ordinary_permits():
                   "value": Decimal(rng.randint(1_000, 5_000_000))} for e, d in entries]
         consignee = f"{code} {rng.choice(_CONSIGNEES)}"
         if n % 10 == 0:
+            received = on_day - dt.timedelta(days=n % 90)
             services.create_permit(
                 recorded_by=official,
-                number=f"APP-2026-{n:05d}", exporter=exporter, exporter_email=email, destination=code,
+                number=f"APP-{received.year}-{n:05d}", exporter=exporter, exporter_email=email, destination=code,
                 consignee=consignee, end_user=consignee, end_use="Defence use", status="pending",
-                received_on=D(2026, 1, 5) + dt.timedelta(days=n), items=items,
+                received_on=received, items=items,
             )
             continue
-        issued = D(2022, 1, 3) + dt.timedelta(days=(n * 53) % 1500)
+        issued = on_day - dt.timedelta(days=1 + (n * 53) % 1500)
         services.create_permit(
                 recorded_by=official,
             number=f"EXP-{issued.year}-{n:05d}", exporter=exporter, exporter_email=email,
             destination=code, consignee=consignee, end_user=consignee, end_use="Defence use",
-            issued_on=issued, valid_until=issued.replace(year=issued.year + rng.choice([1, 2, 3, 4])),
-            items=items,
+            issued_on=issued, valid_until=issued + dt.timedelta(days=365 * rng.choice([1, 2, 3, 4])),
+            received_on=issued - dt.timedelta(days=APPLICATION_DAYS), items=items,
         )

@@ -16,14 +16,6 @@ def is_valid_pattern(pattern):
     return bool(pattern) and bool(ENTRY_PATTERN_RE.match(pattern))
 
 
-def entry_matches(pattern, entry):
-    if entry == pattern:
-        return True
-    if not entry.startswith(pattern):
-        return False
-    return pattern[-1] in "-." or entry[len(pattern)] == "."
-
-
 def entry_q(pattern, field="control_entry"):
     """The same rule as a filter on ``field`` (uses a prefix index)."""
     q = Q(**{field: pattern}) | Q(**{f"{field}__startswith": pattern + "."})

@@ -6,9 +6,8 @@ write belongs to one role. Users without any role may do nothing.
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .roles import AUDITOR, DECISION_MAKER, OFFICIAL, READER, has_role
+from .roles import DECISION_MAKER, OFFICIAL, READ_ROLES, has_role
 
-READ_ROLES = (OFFICIAL, DECISION_MAKER, READER, AUDITOR)
 
 
 class _RolePermission(BasePermission):

@@ -1,4 +1,4 @@
-"""Policy facts for the destinations, as first loaded (maintained in the admin).
+"""Policy facts for the destinations, as first loaded (superusers keep them in the admin, audited).
 
 Area Control List (EIPA s.4) and Automatic Firearms Country Control List
 (EIPA s.4.1) as published by Global Affairs Canada; NATO and EU membership;

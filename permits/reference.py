@@ -1,6 +1,6 @@
 """Reference data every installation has: the destinations and the roles."""
 
-ROLES = ("official", "decision_maker", "reader", "auditor")
+from .roles import ROLES
 
 
 def ensure_reference_data(destination_model=None, group_model=None):

@@ -9,8 +9,8 @@ from django.db.models.functions import Coalesce
 from config.db import prepared_cursor
 
 from .matching import entry_q
-from .models import Decision, Destination, LedgerCheckpoint, Permit, PermitItem, PermitStatus
-from .services import today
+from .clock import today
+from .models import Decision, Destination, LedgerCheckpoint, Permit, PermitItem, standing_from, status_today_q
 
 
 class NotStarted(Exception):
@@ -27,35 +27,20 @@ class StatusAsOf:
 
 
 def status_as_of(permit, as_of=None, decisions=None):
-    """The permit's status on ``as_of`` (default: today), from its decisions.
+    """The permit's status on ``as_of`` (default: today): ``Permit.standing_on`` with its number and date.
 
-    Applies, in recording order, every decision effective on or before the
-    date. A permit whose ``valid_until`` has passed is expired on every later
-    date, whether or not the ``expire`` decision has been recorded yet.
+    Raises NotStarted for a date before the permit started.
     """
     as_of = as_of or today()
-    if as_of < permit.starts_on:
+    standing = permit.standing_on(as_of, decisions=decisions)
+    if standing is None:
         raise NotStarted(f"Permit {permit.number} had not started on {as_of.isoformat()}.")
-    if decisions is None:
-        decisions = list(permit.decisions.order_by("id"))
-    cause = None
-    for decision in decisions:
-        if decision.effective_on <= as_of:
-            cause = decision
-    return _status_from(permit.number, permit.starts_on, permit.valid_until, as_of, cause)
+    return _answer(permit.number, as_of, standing)
 
 
-def _status_from(number, starts_on, valid_until, as_of, cause):
-    """The answer once the last decision in effect on ``as_of`` (or None) is known."""
-    if cause is None:
-        status, since = PermitStatus.PENDING, starts_on
-    else:
-        status, since = cause.to_status, cause.effective_on
-    if status in (PermitStatus.ACTIVE, PermitStatus.SUSPENDED) and valid_until is not None and as_of > valid_until:
-        # Expired by date; the daily job's decision, once recorded and in
-        # effect, is the cause instead.
-        status, since, cause = PermitStatus.EXPIRED, valid_until + dt.timedelta(days=1), None
-    return StatusAsOf(number=number, status=status, as_of=as_of, since=since, decision=cause)
+def _answer(number, as_of, standing):
+    return StatusAsOf(number=number, status=standing.status, as_of=as_of, since=standing.since,
+                      decision=standing.decision)
 
 
 _STATUS_SQL = """
@@ -94,7 +79,9 @@ def status_of_number(number, as_of=None):
         kind, to_status, effective_on, authority, reason = decision
         cause = Decision(id=decision_id, kind=kind, to_status=to_status, effective_on=effective_on,
                          authority=authority, reason=reason)
-    return _status_from(number, starts_on, valid_until, as_of, cause)
+    # The SQL only finds the last decision in effect; the rule is the model's.
+    return _answer(number, as_of, standing_from(starts_on=starts_on, valid_until=valid_until,
+                                                day=as_of, decision=cause))
 
 
 def permit_detail_queryset():
@@ -156,16 +143,18 @@ def search_permits(queryset=None, *, q=None, destination=None, status=None, expo
                    control_entry=None, flagged=None):
     """The permit list's filters (API and pages), each served by an index.
 
-    ``destination`` a code, ``status`` a status value, ``exporter`` text
+    ``destination`` a code, ``status`` a status value (the status as shown
+    today: ``PermitQuerySet.in_status_on``'s rule), ``exporter`` text
     (contains, any case), ``control_entry`` an entry pattern, ``q`` free text,
-    ``flagged`` True/False (has an open flag). Validation is the caller's.
+    ``flagged`` True/False (has an open flag). Parsing and validation are the
+    caller's (the API's FilterSet, the pages' form): this is the one filter.
     """
     queryset = permit_list_queryset() if queryset is None else queryset
     narrow = Q()
     if destination:
         narrow &= Q(destination_id=destination.upper())
     if status:
-        narrow &= Q(status=status)
+        narrow &= status_today_q(status)
     if exporter:
         narrow &= Q(exporter__icontains=exporter)
     if flagged is not None:
@@ -210,42 +199,24 @@ def measures_in_force(destination, on_day=None):
     return [m for m in destination.measures.all() if m.in_force_on(on_day)]
 
 
-# --- Status as shown today --------------------------------------------------
-# A permit past its valid_until is expired whether or not the daily job has
-# recorded the decision yet; lists, details and filters show it that way.
+def active_permits_count():
+    """``active_permits`` per destination: permits in force today (``PermitQuerySet.in_force_on``).
 
-_EXPIRING = (PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
-
-
-def current_status(permit, on_day=None):
-    on_day = on_day or today()
-    if permit.status in _EXPIRING and permit.valid_until is not None and on_day > permit.valid_until:
-        return PermitStatus.EXPIRED
-    return permit.status
+    A count per destination row (from (destination, status, …) INCLUDE
+    valid_until, index-only), not a join of every permit.
+    """
+    in_force = Permit.objects.in_force_on().filter(destination=OuterRef("pk"))
+    return per_row(in_force, "destination", Count("*"), 0)
 
 
-def current_status_q(status, on_day=None):
-    """A filter on Permit for the status ``current_status`` would show."""
-    on_day = on_day or today()
-    lapsed = Q(status__in=_EXPIRING, valid_until__lt=on_day)
-    if status == PermitStatus.EXPIRED:
-        return Q(status=PermitStatus.EXPIRED) | lapsed
-    if status in _EXPIRING:
-        return Q(status=status) & ~lapsed
-    return Q(status=status)
+def destination_with_counts_queryset():
+    """Destinations with ``active_permits``: their permits in force today."""
+    return Destination.objects.annotate(active_permits=active_permits_count()).prefetch_related("measures")
 
 
-def destination_with_counts_queryset(on_day=None):
-    """Destinations with ``active_permits`` counting only permits in force today."""
-    on_day = on_day or today()
-    in_force = Permit.objects.filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=on_day), destination=OuterRef("pk"),
-        status=PermitStatus.ACTIVE,
-    )
-    # Counted per destination from (destination, status, …) INCLUDE valid_until, not by joining every permit.
-    return Destination.objects.annotate(
-        active_permits=per_row(in_force, "destination", Count("*"), 0)
-    ).prefetch_related("measures")
+def status_counts_today(permits):
+    """{status: n} for ``permits`` by their status as shown today (one GROUP BY, index-only per destination)."""
+    return permits.count_by_status_today()
 
 
 def latest_checkpoint():

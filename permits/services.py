@@ -20,8 +20,13 @@ from django.utils.translation import gettext as _
 from config.db import define_trigger_ignore_list
 
 from . import ledger, notifications
+from .clock import today  # noqa: F401 (re-exported: callers ask services.today())
 from .matching import entry_q, is_valid_pattern
 from .models import (
+    CURRENCY_RE,
+    DATABASE_INT_MAX,
+    DEFAULT_AUTHORITY,
+    ISSUE_AUTHORITY,
     PERMIT_NUMBER_RE,
     Decision,
     DecisionKind,
@@ -30,10 +35,9 @@ from .models import (
     Permit,
     PermitItem,
     PermitStatus,
+    lapsed_on,
 )
 
-DEFAULT_AUTHORITY = "EIPA s.10(1)"
-ISSUE_AUTHORITY = "EIPA s.7(1)"
 
 S = PermitStatus
 K = DecisionKind
@@ -47,7 +51,6 @@ TRANSITIONS = {
     K.CANCEL: (frozenset({S.ACTIVE, S.SUSPENDED}), S.CANCELLED),
     K.EXPIRE: (frozenset({S.ACTIVE, S.SUSPENDED}), S.EXPIRED),
 }
-FINAL_STATUSES = frozenset({S.CANCELLED, S.EXPIRED, S.DENIED})
 SYSTEM_ONLY_KINDS = frozenset({K.EXPIRE})
 CLIENT_KINDS = frozenset(TRANSITIONS) - SYSTEM_ONLY_KINDS
 BLANKET_KINDS = frozenset({K.SUSPEND, K.REINSTATE, K.CANCEL})
@@ -77,16 +80,6 @@ class InvalidInput(DomainError):
         super().__init__("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in self.errors.items()))
 
 
-def today():
-    """Today in the configured TIME_ZONE."""
-    return timezone.localdate()
-
-
-def expired_by_date(permit, on_day):
-    """True when the permit's validity has run out by ``on_day`` (status aside)."""
-    return permit.valid_until is not None and on_day > permit.valid_until
-
-
 def check_move(*, permit, kind, effective_on, last_effective_on):
     """Raise TransitionNotAllowed or InvalidInput if ``kind`` cannot apply.
 
@@ -101,7 +94,7 @@ def check_move(*, permit, kind, effective_on, last_effective_on):
             % {"number": permit.number, "status": permit.status, "kind": kind,
                "allowed": ", ".join(sorted(allowed_from))}
         )
-    if kind != K.EXPIRE and permit.status in (S.ACTIVE, S.SUSPENDED) and expired_by_date(permit, effective_on):
+    if kind != K.EXPIRE and lapsed_on(permit.status, permit.valid_until, effective_on):
         raise TransitionNotAllowed(
             _("Permit %(number)s expired after %(valid_until)s; it cannot be changed with effect on %(day)s.")
             % {"number": permit.number, "valid_until": permit.valid_until.isoformat(),
@@ -135,6 +128,8 @@ def _validate_common(*, kind, reason, authority, effective_on, allowed_kinds):
 class _Move:
     permit: Permit
     effective_on: dt.date
+    # For `issue`: the validity to give the permit (None: keep the one it has).
+    valid_until: dt.date | None = None
 
 
 # The columns a decision row is written with, in COPY order.
@@ -197,6 +192,8 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
             "UPDATE permits_permit SET status = %s, updated_at = %s WHERE id = ANY(%s)",
             [to_status, recorded_at, [move.permit.pk for move in moves]],
         )
+        if kind == K.ISSUE:
+            _set_issue_dates(cursor, moves)
     decisions = []
     for row, move in zip(rows, moves):
         decision = Decision.from_db(connection.alias, _DECISION_COLUMNS, row)
@@ -227,31 +224,73 @@ def checkpoint_after_commit():
     transaction.on_commit(enqueue, robust=True)
 
 
+def _set_issue_dates(cursor, moves):
+    """An issued permit is issued on the decision's effective date, with its validity.
+
+    Without these a permit issued from pending would have no issued_on nor
+    valid_until, and so would never expire. One UPDATE for the whole batch,
+    only for the permits whose dates change (create_permit has set them already).
+    """
+    changed = [m for m in moves if m.permit.issued_on != m.effective_on
+               or (m.valid_until is not None and m.valid_until != m.permit.valid_until)]
+    if not changed:
+        return
+    cursor.execute(
+        "UPDATE permits_permit p SET issued_on = u.issued_on, valid_until = COALESCE(u.valid_until, p.valid_until)"
+        " FROM unnest(%s::bigint[], %s::date[], %s::date[]) AS u(id, issued_on, valid_until) WHERE p.id = u.id",
+        [[m.permit.pk for m in changed], [m.effective_on for m in changed], [m.valid_until for m in changed]],
+    )
+    for move in changed:
+        move.permit.issued_on = move.effective_on
+        move.permit.valid_until = move.valid_until or move.permit.valid_until
+
+
+def check_issue_validity(*, permit, effective_on, valid_until=None):
+    """Raise InvalidInput unless issuing ``permit`` on ``effective_on`` leaves it a valid_until.
+
+    ``valid_until`` (given with the decision) replaces the permit's own; it
+    must not be before the issue date.
+    """
+    validity = valid_until or permit.valid_until
+    if validity is None:
+        raise InvalidInput({"valid_until": _(
+            "Required to issue permit %(number)s: it has no valid_until yet.") % {"number": permit.number}})
+    if validity < effective_on:
+        raise InvalidInput({"valid_until": _(
+            "Must not be before the issue date (%(day)s).") % {"day": effective_on.isoformat()}})
+
+
 def _last_effective(permit_id):
     return Decision.objects.filter(permit_id=permit_id).aggregate(m=Max("effective_on"))["m"]
 
 
 def record_decision(*, permit, kind, reason, authority=DEFAULT_AUTHORITY, effective_on=None,
-                    decided_by=None, system=False):
+                    decided_by=None, system=False, valid_until=None):
     """Record one decision on one permit and return it.
 
     Steps: validate the input; lock the permit row; check the move against the
-    lifecycle and the date rules; write the decision and the new status.
+    lifecycle and the date rules (an ``issue`` needs a ``valid_until``: the
+    permit's own or the one given); write the decision and the new status (an
+    ``issue`` also sets ``issued_on`` to its effective date, and ``valid_until``).
     Raises InvalidInput (400) or TransitionNotAllowed (409) and then changes nothing.
     """
     effective_on = effective_on or today()
     allowed = TRANSITIONS.keys() if system else CLIENT_KINDS
     _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
                      allowed_kinds=allowed)
+    if valid_until is not None and kind != K.ISSUE:
+        raise InvalidInput({"valid_until": _("Only an 'issue' decision sets valid_until.")})
     with transaction.atomic():
         locked = Permit.objects.select_for_update().get(pk=permit.pk)
         check_move(permit=locked, kind=kind, effective_on=effective_on,
                    last_effective_on=_last_effective(locked.pk))
+        if kind == K.ISSUE:
+            check_issue_validity(permit=locked, effective_on=effective_on, valid_until=valid_until)
         (decision,) = _write_decisions(
-            moves=[_Move(locked, effective_on)], kind=kind, authority=authority.strip(),
+            moves=[_Move(locked, effective_on, valid_until)], kind=kind, authority=authority.strip(),
             reason=reason.strip(), decided_by=decided_by, batch=None,
         )
-    permit.status = locked.status
+    permit.status, permit.issued_on, permit.valid_until = locked.status, locked.issued_on, locked.valid_until
     return decision
 
 
@@ -278,10 +317,13 @@ def _plan(permits, *, kind, effective_on):
         try:
             check_move(permit=permit, kind=kind, effective_on=effective_on,
                        last_effective_on=permit.last_effective_on)
+            if kind == K.ISSUE:
+                # A batch gives no validity: a permit without one is issued on its own.
+                check_issue_validity(permit=permit, effective_on=effective_on)
         except TransitionNotAllowed as exc:
             skipped.append((permit, exc.detail))
         except InvalidInput as exc:
-            skipped.append((permit, " ".join(exc.errors["effective_on"])))
+            skipped.append((permit, " ".join(m for messages in exc.errors.values() for m in messages)))
         else:
             moves.append(_Move(permit, effective_on))
     return moves, skipped
@@ -299,14 +341,14 @@ def _locked_with_last_effective(queryset):
     )
 
 
-def preview_batch(*, permit_ids, kind, effective_on=None):
-    """What a batch decision would do, without writing: (moves, skipped)."""
+def preview_batch(*, kind, effective_on=None, permit_ids=None, permits=None):
+    """What a batch decision would do, without writing: (permits that would move, skipped).
+
+    ``permits`` (a queryset, e.g. ``blanket_candidates``) or ``permit_ids``.
+    """
     effective_on = effective_on or today()
-    permits = (
-        Permit.objects.filter(id__in=permit_ids)
-        .annotate(last_effective_on=Max("decisions__effective_on"))
-        .order_by("id")
-    )
+    permits = Permit.objects.filter(id__in=permit_ids) if permits is None else permits
+    permits = permits.annotate(last_effective_on=Max("decisions__effective_on")).order_by("id")
     moves, skipped = _plan(permits, kind=kind, effective_on=effective_on)
     return [m.permit for m in moves], skipped
 
@@ -338,6 +380,25 @@ def _apply_batch(permits, *, kind, reason, authority, effective_on, decided_by):
     return result
 
 
+def blanket_candidates(*, destination, kind, effective_on=None, control_entry=None):
+    """The permits a blanket decision considers: the one query its preview and its recording share.
+
+    Those of ``destination`` in a status ``kind`` moves from, started by
+    ``effective_on``, and (with ``control_entry``) with an item under that
+    pattern. The lifecycle's date rules then split them into moves and skips.
+    """
+    effective_on = effective_on or today()
+    allowed_from, _to = TRANSITIONS[kind]
+    candidates = Permit.objects.filter(
+        destination=destination, status__in=allowed_from, starts_on__lte=effective_on
+    )
+    if control_entry:
+        candidates = candidates.filter(
+            Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk")))
+        )
+    return candidates
+
+
 def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTHORITY,
                             effective_on=None, control_entry=None, decided_by=None):
     """Apply a decision to every eligible permit of a destination, as one batch.
@@ -355,14 +416,8 @@ def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTH
         raise InvalidInput(errors)
     _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
                      allowed_kinds=BLANKET_KINDS)
-    allowed_from, _to = TRANSITIONS[kind]
-    candidates = Permit.objects.filter(
-        destination=destination, status__in=allowed_from, starts_on__lte=effective_on
-    )
-    if control_entry:
-        candidates = candidates.filter(
-            Exists(PermitItem.objects.filter(entry_q(control_entry), permit=OuterRef("pk")))
-        )
+    candidates = blanket_candidates(destination=destination, kind=kind, effective_on=effective_on,
+                                    control_entry=control_entry)
     with transaction.atomic():
         permits = _locked_with_last_effective(candidates)
         return _apply_batch(permits, kind=kind, reason=reason, authority=authority,
@@ -417,7 +472,7 @@ def validate_items(items):
         if not (item.get("description") or "").strip():
             err["description"] = [_("A description is required.")]
         quantity = item.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or quantity > 2_147_483_647:
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or quantity > DATABASE_INT_MAX:
             err["quantity"] = [_("Must be a positive whole number.")]
         value = _parse_decimal(item.get("value"))
         if value is None or value < 0:
@@ -462,7 +517,9 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
         if destination is None:
             errors["destination"] = [_("Unknown country code (ISO 3166-1 alpha-2, e.g. TR).")]
     on_day = today()
-    received_on = received_on or on_day
+    # A permit recorded as issued was received no later than its issue: by
+    # default on that day (not today, which for a permit of years ago is wrong).
+    received_on = received_on or (issued_on if status == S.ACTIVE and issued_on else on_day)
     if status == S.ACTIVE:
         if issued_on is None:
             errors["issued_on"] = [_("Required for an active permit.")]
@@ -472,6 +529,8 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
             errors["valid_until"] = [_("Required for an active permit.")]
         elif issued_on and valid_until < issued_on:
             errors["valid_until"] = [_("Must not be before issued_on.")]
+        if issued_on and received_on > issued_on:
+            errors["received_on"] = [_("Must not be after issued_on.")]
         starts_on = issued_on
     elif status == S.PENDING:
         if issued_on is not None:
@@ -485,7 +544,7 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
         errors["status"] = [_("Must be 'active' or 'pending'.")]
     if status == S.ACTIVE and not getattr(recorded_by, "is_authenticated", False):
         errors["recorded_by"] = [_("An active permit is recorded by a signed-in user (delegated authority).")]
-    if not re.match(r"^[A-Z]{3}$", currency or ""):
+    if not re.match(CURRENCY_RE, currency or ""):
         errors["currency"] = [_("A three-letter ISO 4217 code, e.g. CAD.")]
     if not items:
         errors["items"] = [_("At least one item is required.")]

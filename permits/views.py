@@ -21,10 +21,9 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .forms import AssuranceComplianceForm, PermitSearchForm
 from .models import EndUseAssurance, PermitItem
-from .roles import AUDITOR, DECISION_MAKER, OFFICIAL, READER, has_role
+from .roles import OFFICIAL, READ_ROLES, has_role
 from .selectors import permit_list_queryset
 
-READ_ROLES = (OFFICIAL, DECISION_MAKER, READER, AUDITOR)
 PAGE_SIZE = 25
 
 
@@ -124,7 +123,7 @@ def permit_export(request):
         for p in permits.iterator(chunk_size=500):
             items = list(p.items.all())
             yield writer.writerow([csv_cell(v) for v in (
-                p.number, p.status, p.destination_id, p.exporter, p.consignee, p.end_user, p.end_use,
+                p.number, p.status_today, p.destination_id, p.exporter, p.consignee, p.end_user, p.end_use,
                 p.issued_on, p.valid_until, "; ".join(i.control_entry for i in items),
                 "; ".join(f"{i.quantity} × {i.description}" for i in items),
                 p.total_value, p.currency, p.open_flags,

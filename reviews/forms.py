@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from permits.matching import is_valid_pattern
-from permits.models import Destination
+from permits.models import DEFAULT_AUTHORITY, Destination
 
 from .models import Credibility, Criterion, FlagStatus, Recommendation, Relevance, RiskLevel, SourceType
 
@@ -198,7 +198,7 @@ class RecommendationForm(forms.Form):
 class DecisionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Decision"), choices=Recommendation.choices, widget=forms.RadioSelect)
     reason = forms.CharField(label=_("Reasons"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
-    authority = forms.CharField(label=_("Legal authority"), max_length=200, initial="EIPA s.10(1)")
+    authority = forms.CharField(label=_("Legal authority"), max_length=200, initial=DEFAULT_AUTHORITY)
     effective_on = forms.DateField(label=_("Effective on"), required=False,
                                    help_text=_("Format: YYYY-MM-DD; today if left empty"),
                                    widget=forms.DateInput(attrs={"type": "date"}))
@@ -210,3 +210,8 @@ class DecisionForm(forms.Form):
         if day and day > today():
             raise forms.ValidationError(_("Must not be after today."))
         return day
+
+
+class SendBackForm(forms.Form):
+    note = forms.CharField(label=_("What more is needed"), max_length=20000,
+                           widget=forms.Textarea(attrs={"rows": 3}))

@@ -149,6 +149,7 @@ class Flag(models.Model):
 
 class ReviewStatus(models.TextChoices):
     OPEN = "open", _("Open")
+    FINDINGS = "findings", _("Findings recorded")
     RECOMMENDED = "recommended", _("Recommendation submitted")
     DECIDED = "decided", _("Decided")
     CLOSED = "closed", _("Closed")

@@ -11,9 +11,10 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from permits.models import Decision, Permit, PermitStatus
-from permits.selectors import per_row, permit_detail_queryset
+from permits.selectors import per_row, permit_detail_queryset, status_counts_today
 
 from .models import DiversionEvidence, Finding, Flag, FlagStatus, ReviewCase, ReviewStatus
+from .services import WORKING_STATUSES
 
 FLAG_SORTS = {
     "newest": ("-created_at", "-id"),
@@ -51,7 +52,8 @@ def flagged_destinations():
 
 
 def open_reviews(destination_codes=None):
-    reviews = ReviewCase.objects.filter(status=ReviewStatus.OPEN).select_related("destination")
+    # Reviews still being worked on: the ones flags can be escalated into.
+    reviews = ReviewCase.objects.filter(status__in=WORKING_STATUSES).select_related("destination")
     if destination_codes is not None:
         reviews = reviews.filter(destination_id__in=destination_codes)
     return reviews.order_by("-opened_at", "-id")
@@ -82,13 +84,15 @@ def dashboard(*, is_official, is_decision_maker):
     if is_decision_maker:
         waiting = ReviewCase.objects.filter(status=ReviewStatus.RECOMMENDED)
     elif is_official:
-        waiting = ReviewCase.objects.filter(status=ReviewStatus.OPEN)
+        waiting = ReviewCase.objects.filter(status__in=WORKING_STATUSES)
     waiting = list(
         waiting.select_related("destination", "opened_by")
         .annotate(permit_count=Count("permits", distinct=True))
         .order_by("opened_at", "id")[:20]
     )
     return {
+        # "Active permits" as everywhere: in force today (permits_status_validity serves it).
+        "permits_in_force": Permit.objects.in_force_on().count(),
         "open_by_destination": open_by_destination,
         "recent_evidence": recent_evidence,
         "evidence_count": evidence_count,
@@ -131,8 +135,14 @@ def permit_timeline(permit):
     were recorded. Built from the dossier's prefetched rows: no extra query.
     """
     events = []
-    for d in permit.decisions.all():
+    decisions = list(permit.decisions.all())
+    for d in decisions:
         events.append(TimelineEvent(_start_of(d.effective_on), "decision", d, 0))
+    standing = permit.standing_on(decisions=decisions)
+    if standing is not None and standing.status == PermitStatus.EXPIRED and standing.decision is None:
+        # Expired by date, before the daily job recorded it: the read model's
+        # answer has no decision row, so the day it lapsed is shown instead.
+        events.append(TimelineEvent(_start_of(standing.since), "lapsed", permit.valid_until, 0))
     seen_evidence = set()
     for f in permit.flags.all():
         if f.evidence_id not in seen_evidence:
@@ -152,19 +162,19 @@ def permit_timeline(permit):
 
 
 def destination_permit_counts(destination):
-    counts = dict(
-        # COUNT(*), not COUNT(id): served by an index-only scan of (destination, status, …).
-        Permit.objects.filter(destination=destination).values_list("status").annotate(n=Count("*"))
-        .values_list("status", "n")
-    )
+    """(status, label, n) for every status: the destination's permits by their status as shown today."""
+    # COUNT(*) grouped on status and valid_until: an index-only scan of (destination, status, …) INCLUDE valid_until.
+    counts = status_counts_today(Permit.objects.filter(destination=destination))
     return [(value, label, counts.get(value, 0)) for value, label in PermitStatus.choices]
 
 
 def destination_permits(destination):
+    # Newest first (permit_dest_order): the stored status is not the order of
+    # the status as shown, which the table and the counts above give.
     return (
         Permit.objects.filter(destination=destination)
         .prefetch_related("items")
-        .order_by("status", "-starts_on", "number")
+        .order_by("-starts_on", "number")
     )
 
 

@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 
 from config.db import define_trigger_ignore_list
 from permits.matching import ENTRY_MATCH_SQL, is_valid_pattern
-from permits.models import Destination
-from permits.services import LIVE_STATUSES, InvalidInput, TransitionNotAllowed
+from permits.models import LAPSING_STATUSES, Destination
+from permits.services import LIVE_STATUSES, InvalidInput, TransitionNotAllowed, today
 
-from .models import DiversionEvidence, Flag, FlagStatus
+from permits import roles
+
+from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +25,6 @@ EVIDENCE_FIELDS = (
     "observed_on", "diverted_to", "location", "credibility", "control_entries", "end_users",
     "serial_numbers", "status",
 )
-
-
-def _normalise_party(name):
-    return " ".join(name.split()).casefold()
 
 
 def record_evidence(*, destination, recorded_by=None, **fields):
@@ -116,6 +114,7 @@ candidates AS MATERIALIZED (
            ev.title
     FROM permits_permit p, ev
     WHERE p.destination_id = ev.destination_id AND p.status = ANY(%(live)s)
+      AND NOT (p.status = ANY(%(lapsing)s) AND p.valid_until < %(today)s)
 ),
 inserted AS (
     INSERT INTO reviews_flag (permit_id, evidence_id, destination_id, status, relevance, reason,
@@ -144,13 +143,15 @@ SELECT count(*) FROM bumped
 """.format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))  # nosec B608
 
 
-def flag_evidence(*, evidence_id):
+def flag_evidence(*, evidence_id, on_day=None):
     """Raise one flag per (permit, evidence) for every live permit of the destination.
 
     Idempotent: flags already raised are left alone, so running it twice
     raises nothing new. A constant number of SQL statements whatever the
     number of permits, all in one transaction: a worker killed half-way
     leaves nothing written. Returns the number of flags raised by this run.
+    ``on_day`` (default today) is the day whose validity counts: only a
+    replay of a past case (the demo) passes another.
     """
     with transaction.atomic():
         evidence = (
@@ -165,7 +166,10 @@ def flag_evidence(*, evidence_id):
         # Many audited flag rows in one transaction: see define_trigger_ignore_list.
         define_trigger_ignore_list()
         with connection.cursor() as cursor:
-            cursor.execute(_FLAG_SQL, {"evidence": evidence_id, "live": sorted(LIVE_STATUSES)})
+            # Live as the read model says (Permit.status_today): a permit past its
+            # valid_until is expired, and not flagged, before the daily job records it.
+            cursor.execute(_FLAG_SQL, {"evidence": evidence_id, "live": sorted(LIVE_STATUSES),
+                                       "lapsing": sorted(LAPSING_STATUSES), "today": on_day or today()})
             (raised,) = cursor.fetchone()
         if raised:
             Destination.objects.filter(pk=evidence.destination_id).update(
@@ -252,12 +256,54 @@ def _decrement_counters(flag_ids):
 # recommendation, and is closed by a decision maker's decision, recorded
 # through the permit lifecycle and linked back to the review.
 
+RS = ReviewStatus
+
+# The review lifecycle, as data: action -> (statuses it may move from, status it
+# moves to, the role that may take it). Every status change of a review goes
+# through move_review; the pages ask allowed_actions instead of restating it.
+REVIEW_MOVES = {
+    # Findings may be recorded, and revised, until the recommendation goes up.
+    "record_findings": (frozenset({RS.OPEN, RS.FINDINGS}), RS.FINDINGS, roles.OFFICIAL),
+    "recommend": (frozenset({RS.FINDINGS}), RS.RECOMMENDED, roles.OFFICIAL),
+    # The decision maker may send a recommendation back for more work: the
+    # findings stay, the recommendation is withdrawn.
+    "send_back": (frozenset({RS.RECOMMENDED}), RS.FINDINGS, roles.DECISION_MAKER),
+    # A lifecycle decision on the review's permits, or none ("no action").
+    "decide": (frozenset({RS.RECOMMENDED}), RS.DECIDED, roles.DECISION_MAKER),
+    "close": (frozenset({RS.RECOMMENDED}), RS.CLOSED, roles.DECISION_MAKER),
+}
+# Reviews still being worked on: flags may be escalated into them.
+WORKING_STATUSES = frozenset({RS.OPEN, RS.FINDINGS})
+
+
+def allowed_actions(review, user):
+    """The actions of REVIEW_MOVES that ``user`` may take on ``review`` now."""
+    return frozenset(
+        action for action, (allowed_from, _to, role) in REVIEW_MOVES.items()
+        if review.status in allowed_from and roles.has_role(user, role)
+    )
+
+
+def move_review(locked, action):
+    """Check ``action`` against the lifecycle and set the locked review's new status (not saved).
+
+    Raises TransitionNotAllowed (409) when the review's status does not allow it.
+    """
+    allowed_from, to_status, _role = REVIEW_MOVES[action]
+    if locked.status not in allowed_from:
+        raise TransitionNotAllowed(
+            _("This review is %(status)s: “%(action)s” is not possible now.")
+            % {"status": ReviewStatus(locked.status).label, "action": action.replace("_", " ")}
+        )
+    locked.status = to_status
+    return locked
+
 
 def _live_permit_ids(destination):
     from permits.models import Permit
 
     return list(
-        Permit.objects.filter(destination=destination, status__in=LIVE_STATUSES).values_list("id", flat=True)
+        Permit.objects.in_status_on(None, LIVE_STATUSES).filter(destination=destination).values_list("id", flat=True)
     )
 
 
@@ -266,8 +312,6 @@ def open_review(*, destination, title, opened_by, permit_ids=None, flag_ids=(), 
 
     Without ``permit_ids`` the review covers every live permit of the destination.
     """
-    from .models import ReviewCase
-
     title = (title or "").strip()
     if not title:
         raise InvalidInput({"title": [_("A title is required.")]})
@@ -297,13 +341,11 @@ def escalate_flags(*, flag_ids, note, resolved_by, review=None, title=""):
     open one new review per destination among them, titled ``title``.
     All in one transaction.
     """
-    from .models import ReviewCase, ReviewStatus
-
     with transaction.atomic():
         if review is not None:
             # Locked so that a recommendation submitted meanwhile cannot miss these flags.
             review = ReviewCase.objects.select_for_update().get(pk=review.pk)
-            if review.status != ReviewStatus.OPEN:
+            if review.status not in WORKING_STATUSES:
                 raise TransitionNotAllowed(
                     _("This review is no longer open; choose another or open a new one."))
             other = Flag.objects.filter(pk__in=flag_ids).exclude(destination_id=review.destination_id)
@@ -332,13 +374,8 @@ def escalate_flags(*, flag_ids, note, resolved_by, review=None, title=""):
         return reviews
 
 
-def _locked_open_review(review):
-    from .models import ReviewCase, ReviewStatus
-
-    locked = ReviewCase.objects.select_for_update().get(pk=review.pk)
-    if locked.status != ReviewStatus.OPEN:
-        raise TransitionNotAllowed(_("This review is no longer open: its findings and recommendation are final."))
-    return locked
+def _locked(review):
+    return ReviewCase.objects.select_for_update().get(pk=review.pk)
 
 
 def record_findings(*, review, findings, recorded_by):
@@ -378,7 +415,8 @@ def record_findings(*, review, findings, recorded_by):
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():
-        locked = _locked_open_review(review)
+        locked = move_review(_locked(review), "record_findings")
+        locked.save(update_fields=["status"])
         saved = []
         for item in findings:
             finding, _created = Finding.objects.update_or_create(
@@ -400,7 +438,7 @@ def submit_recommendation(*, review, recommendation, rationale, recommended_by):
     Every criterion must have a finding first (the assessment is systematic),
     and a recommendation to act needs permits to act on.
     """
-    from .models import Criterion, Recommendation, ReviewStatus
+    from .models import Criterion, Recommendation
 
     errors = {}
     if recommendation not in {r for r, _l in Recommendation.choices}:
@@ -410,21 +448,22 @@ def submit_recommendation(*, review, recommendation, rationale, recommended_by):
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():
-        locked = _locked_open_review(review)
+        locked = _locked(review)
+        # Missing findings first: on an open review that is the useful answer (400), not "not now" (409).
         assessed = set(locked.findings.values_list("criterion", flat=True))
         missing = [label for value, label in Criterion.choices if value not in assessed]
-        if missing:
+        if missing and locked.status in WORKING_STATUSES:
             raise InvalidInput({"recommendation": [
                 _("Record a finding for every criterion first. Missing: %(missing)s")
                 % {"missing": "; ".join(str(m) for m in missing)}
             ]})
+        move_review(locked, "recommend")
         if recommendation != Recommendation.NO_ACTION and not locked.permits.exists():
             raise InvalidInput({"recommendation": [_("This review covers no permit to act on.")]})
         locked.recommendation = recommendation
         locked.recommendation_rationale = rationale.strip()
         locked.recommended_by = recommended_by
         locked.recommended_at = timezone.now()
-        locked.status = ReviewStatus.RECOMMENDED
         locked.save(update_fields=["recommendation", "recommendation_rationale", "recommended_by",
                                    "recommended_at", "status"])
     return locked
@@ -441,7 +480,7 @@ def decide_review(*, review, kind, reason, decided_by, authority=None, effective
     """
     from permits import services as permit_services
 
-    from .models import Recommendation, ReviewCase, ReviewStatus
+    from .models import Recommendation
 
     kinds = {r for r, _l in Recommendation.choices}
     if kind not in kinds:
@@ -449,13 +488,9 @@ def decide_review(*, review, kind, reason, decided_by, authority=None, effective
     if not (reason or "").strip():
         raise InvalidInput({"reason": [_("A reason is required.")]})
     with transaction.atomic():
-        locked = ReviewCase.objects.select_for_update().get(pk=review.pk)
-        if locked.status != ReviewStatus.RECOMMENDED:
-            raise TransitionNotAllowed(_("Only a review with a recommendation waiting can be decided."))
+        locked = move_review(_locked(review), "close" if kind == Recommendation.NO_ACTION else "decide")
         result = None
-        if kind == Recommendation.NO_ACTION:
-            locked.status = ReviewStatus.CLOSED
-        else:
+        if kind != Recommendation.NO_ACTION:
             permit_ids = list(locked.permits.values_list("id", flat=True))
             result = permit_services.record_batch_decision(
                 permit_ids=permit_ids, kind=kind, reason=reason,
@@ -468,9 +503,29 @@ def decide_review(*, review, kind, reason, decided_by, authority=None, effective
                     % {"kind": dict(Recommendation.choices)[kind]}
                 )
             locked.decision_batch = result.batch
-            locked.status = ReviewStatus.DECIDED
         locked.decided_by = decided_by
         locked.decided_at = timezone.now()
         locked.decision_note = reason.strip()
         locked.save(update_fields=["status", "decision_batch", "decided_by", "decided_at", "decision_note"])
     return locked, result
+
+
+def send_back_review(*, review, note):
+    """Return a recommended review to the officials for more work (the findings stay).
+
+    The recommendation is withdrawn; ``note`` (required) says why and is kept
+    as the decision maker's note until the review is decided (who sent it back
+    is in the audit trail of the review).
+    """
+    if not (note or "").strip():
+        raise InvalidInput({"note": [_("Say what more is needed.")]})
+    with transaction.atomic():
+        locked = move_review(_locked(review), "send_back")
+        locked.recommendation = ""
+        locked.recommendation_rationale = ""
+        locked.recommended_by = None
+        locked.recommended_at = None
+        locked.decision_note = note.strip()
+        locked.save(update_fields=["status", "recommendation", "recommendation_rationale", "recommended_by",
+                                   "recommended_at", "decision_note"])
+    return locked

@@ -1,10 +1,13 @@
 from django.urls import path, register_converter
 
+from permits.models import PERMIT_NUMBER_RE
+
 from . import views
 
 
 class PermitNumberConverter:
-    regex = r"[A-Za-z0-9][A-Za-z0-9-]{2,39}"
+    # The permit-number pattern without its anchors (the URL resolver adds its own).
+    regex = PERMIT_NUMBER_RE.removeprefix("^").removesuffix("$")
 
     def to_python(self, value):
         return value
@@ -31,4 +34,5 @@ urlpatterns = [
     path("reviews/<int:pk>/findings/", views.review_findings, name="review-findings"),
     path("reviews/<int:pk>/recommendation/", views.review_recommend, name="review-recommend"),
     path("reviews/<int:pk>/decision/", views.review_decide, name="review-decide"),
+    path("reviews/<int:pk>/send-back/", views.review_send_back, name="review-send-back"),
 ]

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permits.forms import AssuranceComplianceForm, StatusAsOfForm
-from permits.models import Destination, Permit, PermitStatus
+from permits.models import Destination, Permit
 from permits.audit import permit_history
 from permits.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
-from permits.selectors import NotStarted, measures_in_force, per_row, status_as_of
+from permits.selectors import NotStarted, active_permits_count, measures_in_force, per_row, status_as_of
 from permits.services import DomainError, InvalidInput, TransitionNotAllowed, today
 from permits.views import PAGE_SIZE, READ_ROLES, role_required, safe_next
 
@@ -32,6 +32,7 @@ from .forms import (
     OpenReviewForm,
     RecommendationForm,
     ResolveForm,
+    SendBackForm,
 )
 from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
 
@@ -224,7 +225,7 @@ def destination_list(request):
     permits = Permit.objects.filter(destination=OuterRef("pk"))
     destinations = Destination.objects.annotate(
         permit_count=per_row(permits, "destination", Count("*"), 0),
-        active_permits=per_row(permits.filter(status=PermitStatus.ACTIVE), "destination", Count("*"), 0),
+        active_permits=active_permits_count(),
     )
     if q:
         destinations = destinations.filter(Q(name__icontains=q) | Q(code__iexact=q))
@@ -375,7 +376,7 @@ def _review_or_404(pk):
 
 
 def _review_page(request, review, *, findings_form=None, recommendation_form=None, decision_form=None,
-                 status=200):
+                 send_back_form=None, status=200):
     evidence = list(selectors.review_evidence_choices(review))
     existing = {f.criterion: f for f in review.findings.all()}
     kind = review.recommendation if review.recommendation else None
@@ -387,6 +388,7 @@ def _review_page(request, review, *, findings_form=None, recommendation_form=Non
         "findings_form": findings_form or FindingsForm(evidence=evidence, initial_findings=existing),
         "recommendation_form": recommendation_form or RecommendationForm(),
         "decision_form": decision_form or DecisionForm(initial={"kind": kind}),
+        "send_back_form": send_back_form or SendBackForm(auto_id="send_back_%s"),
         "decisions": selectors.review_decisions(review),
     }, status=status)
 
@@ -458,3 +460,20 @@ def review_decide(request, pk):
     return redirect("review-detail", pk=pk)
 
 
+
+
+@require_POST
+@role_required(DECISION_MAKER)
+def review_send_back(request, pk):
+    review = _review_or_404(pk)
+    form = SendBackForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, review, send_back_form=form, status=400)
+    try:
+        services.send_back_review(review=review, note=form.cleaned_data["note"])
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return _review_page(request, review, send_back_form=form,
+                            status=400 if isinstance(exc, InvalidInput) else 409)
+    messages.success(request, _("Review sent back to the officials."))
+    return redirect("review-detail", pk=pk)

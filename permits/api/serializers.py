@@ -7,11 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..matching import is_valid_pattern
-from ..models import AssuranceKind, Compliance, DecisionKind, Destination, PermitStatus
-from ..selectors import current_status, measures_in_force
+from ..models import DATABASE_INT_MAX, AssuranceKind, Compliance, DecisionKind, Destination, PermitStatus
+from ..selectors import measures_in_force
 from ..services import BLANKET_KINDS, CLIENT_KINDS, DEFAULT_AUTHORITY
 
-MAX_INT = 2_147_483_647
 
 
 class StrictInput(serializers.Serializer):
@@ -129,8 +128,8 @@ class PermitSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=PermitStatus.choices))
     def get_status(self, permit):
-        # Past valid_until the permit is expired, recorded or not yet.
-        return current_status(permit)
+        # The read model's status as shown today (past valid_until: expired, recorded or not yet).
+        return permit.status_today
 
 
 
@@ -235,7 +234,7 @@ class BlanketResultSerializer(serializers.Serializer):
 class ItemInput(StrictInput):
     control_entry = serializers.CharField(max_length=40)
     description = serializers.CharField(max_length=500)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    quantity = serializers.IntegerField(min_value=1, max_value=DATABASE_INT_MAX)
     value = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0)
 
 
@@ -261,10 +260,15 @@ class DecisionInput(StrictInput):
     reason = serializers.CharField(max_length=10_000)
     authority = serializers.CharField(max_length=200, required=False, default=DEFAULT_AUTHORITY)
     effective_on = serializers.DateField(required=False, allow_null=True, default=None)
+    valid_until = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="Only with 'issue': the permit's validity; required when the pending permit has none.",
+    )
 
 
 class BlanketDecisionInput(DecisionInput):
     kind = serializers.ChoiceField(choices=sorted(BLANKET_KINDS))
+    valid_until = None  # blanket decisions never issue
     control_entry = PatternField(required=False, allow_null=True, default=None)
 
 

@@ -83,12 +83,7 @@ class PermitList(generics.ListCreateAPIView):
         filterset = self.filterset_class(self.request.query_params, queryset=Permit.objects.none())
         if not filterset.is_valid():
             return None
-        data = filterset.form.cleaned_data
-        return selectors.search_count(
-            q=(data.get("q") or "").strip() or None, control_entry=(data.get("control_entry") or "").strip() or None,
-            destination=data.get("destination") or None, status=data.get("status") or None,
-            exporter=data.get("exporter") or None, flagged=data.get("flagged") or None,
-        )
+        return selectors.search_count(**filterset.search_arguments())
 
     @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer}, examples=[OpenApiExample(
         "A permit issued by the licensing system", request_only=True, value={

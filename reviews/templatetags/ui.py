@@ -28,9 +28,12 @@ def tag(value, kind):
     return format_html('<span class="tag tag--{}">{}</span>', value, label)
 
 
-@register.filter
-def label_of(value, kind):
-    return LABELS.get(kind, {}).get(value, value)
+@register.simple_tag
+def allowed_actions(review, user):
+    """What ``user`` may do on ``review`` now: the review lifecycle's answer, not the template's."""
+    from reviews.services import allowed_actions as actions
+
+    return actions(review, user)
 
 
 @register.inclusion_tag("includes/field.html")

@@ -42,6 +42,7 @@ PAGE_WRITES = {
     "review-open": ({"official"}, lambda w: {"title": "Review"}),
     "review-findings": ({"official"}, lambda w: {}),
     "review-recommend": ({"official"}, lambda w: {"recommendation": "suspend", "rationale": "r"}),
+    "review-send-back": ({"decision_maker"}, lambda w: {"note": "r"}),
     "review-decide": ({"decision_maker"}, lambda w: {"kind": "suspend", "reason": "r",
                                                       "authority": "EIPA s.10(1)"}),
     "assurance-update": ({"official"}, lambda w: {"compliance": "breached", "notes": "n"}),
