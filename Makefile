@@ -12,17 +12,17 @@ ARGS ?=
 
 ## run: migrate, demo data, serve on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
 run: $(STAMP)
-	$(PY) -m config.localdev run
+	$(PY) -m config.dev.localdev run
 
 ## test: the whole test suite (extra pytest arguments: make test ARGS="-k ledger")
 test: $(STAMP)
-	$(PY) -m config.localdev test $(ARGS)
+	$(PY) -m config.dev.localdev test $(ARGS)
 
 ## bench: the benchmarks (bench/run.py); results go to bench/RESULTS.md
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "wrk is not installed: the status API figure will be skipped"
-	$(PY) -m config.localdev bench $(ARGS)
+	$(PY) -m config.dev.localdev bench $(ARGS)
 
 install: $(STAMP)
 

@@ -98,7 +98,7 @@ def _minister():
 
 
 def run(runs=3):
-    from permits.services import today
+    from permits.core.clock import today
 
     day = today()
     expected = active_count(day)

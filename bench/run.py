@@ -90,7 +90,7 @@ def _seed(total):
     import django
 
     django.setup()
-    from permits.services import today
+    from permits.core.clock import today
 
     t = seed(os.environ["DATABASE_URL"], total=total, big_active=min(BIG_ACTIVE, total // 10),
              big_history=min(BIG_HISTORY, total // 50), today=today(), log=lambda *a: None)

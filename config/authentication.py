@@ -16,7 +16,7 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.authentication import get_authorization_header
 
-from config.db import prepared_cursor
+from permits.core.db import prepared_cursor
 from config.rest import FailedTokenThrottle
 from permits.reference import ROLES
 from permits.tokens import token_refusal
@@ -66,7 +66,7 @@ def _candidates(token_key):
     for row in rows:
         auth_token = Token.from_db(connection.alias, token_attnames, row[:split])
         user = User.from_db(connection.alias, user_attnames, row[split:-1])
-        user._role_cache = set(row[-1])  # read by permits.roles.user_roles
+        user._role_cache = set(row[-1])  # read by permits.core.roles.user_roles
         auth_token.user = user
         yield auth_token
 

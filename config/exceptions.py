@@ -13,8 +13,8 @@ from django.db import DataError
 from rest_framework import status
 from rest_framework.response import Response
 
-from permits.selectors import NotStarted
-from permits.services import DomainError, InvalidInput, TransitionNotAllowed
+from permits.core.errors import NotStarted
+from permits.core.errors import DomainError, InvalidInput, TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils import json as drf_json
 
-from .client_address import client_ip
+from permits.core.client_address import client_ip
 
 logger = logging.getLogger(__name__)
 

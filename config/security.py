@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 
 from permits.admin_site import ADMITTED_ROLES
-from permits.roles import has_role
+from permits.core.roles import has_role
 
 from .logging import REQUEST_ID_HEADER, clean_request_id, new_request_id, request_id_var
 

@@ -147,7 +147,7 @@ DATABASE_RUNTIME_ROLE = (
     else None
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Only cursors from config.db.prepared_cursor() prepare statements (on first
+# Only cursors from permits.core.db.prepared_cursor() prepare statements (on first
 # use); Django's own cursors bind on the client and never do.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -217,7 +217,7 @@ STORAGES = {
 # --- Reverse proxies --------------------------------------------------------
 # How many reverse proxies in front of the application append to
 # X-Forwarded-For; the client address is taken exactly that many entries from
-# the right (config/client_address.py). 0: the header is ignored.
+# the right (permits/core/client_address.py). 0: the header is ignored.
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
 
 # --- HTTPS ----------------------------------------------------------------
@@ -415,11 +415,11 @@ AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# The client address is the one config/client_address.py computes (X-Forwarded-For
+# The client address is the one permits/core/client_address.py computes (X-Forwarded-For
 # exactly TRUSTED_PROXY_HOPS back, else the TCP peer), as for the throttles and
 # the audit trail: five failures from one client behind the proxy lock out that
 # client only.
-AXES_CLIENT_IP_CALLABLE = "config.client_address.axes_client_ip"
+AXES_CLIENT_IP_CALLABLE = "permits.core.client_address.axes_client_ip"
 # Attempts are kept in the database (shown in the admin); axes' own log lines
 # would put user names and addresses into the logs.
 AXES_VERBOSE = False

@@ -38,7 +38,7 @@ from .models import (
     PermitItem,
     PermitStatus,
 )
-from .roles import DECISION_MAKER, ROLES, has_role
+from .core.roles import DECISION_MAKER, ROLES, has_role
 from .selectors import active_permits_count
 
 K = DecisionKind

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .forms import BoundedUsernameMixin
-from .roles import AUDITOR, DECISION_MAKER, has_role
+from .core.roles import AUDITOR, DECISION_MAKER, has_role
 
 ADMITTED_ROLES = (DECISION_MAKER, AUDITOR)
 

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from .roles import AUDITOR, DECISION_MAKER, OFFICIAL, READER, has_role, primary_role
+from .core.roles import AUDITOR, DECISION_MAKER, OFFICIAL, READER, has_role, primary_role
 
 ROLE_LABELS = {
     "superuser": _("Administrator"),

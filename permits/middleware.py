@@ -4,7 +4,7 @@ import pghistory
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 
-from config.client_address import client_ip
+from permits.core.client_address import client_ip
 
 
 def _actor(user):

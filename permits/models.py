@@ -11,7 +11,7 @@ from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 
-from .clock import today
+from .core.clock import today
 
 PERMIT_NUMBER_RE = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
 CURRENCY_RE = r"^[A-Z]{3}$"
@@ -610,7 +610,7 @@ class AuditEvent(Events):
     url = pghistory.ProxyField("pgh_context__url", models.TextField(null=True))
     method = pghistory.ProxyField("pgh_context__method", models.TextField(null=True))
     request_id = pghistory.ProxyField("pgh_context__request_id", models.TextField(null=True))
-    # The client address (config/client_address.py: TRUSTED_PROXY_HOPS).
+    # The client address (permits/core/client_address.py: TRUSTED_PROXY_HOPS).
     ip = pghistory.ProxyField("pgh_context__ip", models.TextField(null=True))
 
     class Meta:

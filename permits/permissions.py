@@ -6,7 +6,7 @@ write belongs to one role. Users without any role may do nothing.
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .roles import DECISION_MAKER, OFFICIAL, READ_ROLES, has_role
+from .core.roles import DECISION_MAKER, OFFICIAL, READ_ROLES, has_role
 
 
 

@@ -1,6 +1,6 @@
 """Reference data every installation has: the destinations and the roles."""
 
-from .roles import ROLES
+from .core.roles import ROLES
 
 
 def ensure_reference_data(destination_model=None, group_model=None):

@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from config.db import prepared_cursor
+from permits.core.db import prepared_cursor
+from .core.errors import NotStarted  # noqa: F401 (raised here)
 
 from .matching import entry_q
-from .clock import today
+from .core.clock import today
 from .models import Decision, Destination, LedgerCheckpoint, Permit, PermitItem, standing_from, status_today_q
-
-
-class NotStarted(Exception):
-    """The permit did not exist yet on the date asked about (HTTP 404)."""
 
 
 @dataclass

@@ -17,10 +17,11 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.db import define_trigger_ignore_list
+from permits.core.db import define_trigger_ignore_list
+from .core.errors import DomainError, InvalidInput, TransitionNotAllowed  # noqa: F401 (callers use services.InvalidInput)
 
 from . import ledger, notifications
-from .clock import today  # noqa: F401 (re-exported: callers ask services.today())
+from .core.clock import today  # noqa: F401 (re-exported: callers ask services.today())
 from .matching import entry_q, is_valid_pattern
 from .models import (
     CURRENCY_RE,
@@ -56,28 +57,6 @@ CLIENT_KINDS = frozenset(TRANSITIONS) - SYSTEM_ONLY_KINDS
 BLANKET_KINDS = frozenset({K.SUSPEND, K.REINSTATE, K.CANCEL})
 # Statuses in which a permit can still be acted upon (and so gets flagged).
 LIVE_STATUSES = frozenset({S.PENDING, S.ACTIVE, S.SUSPENDED})
-
-
-class DomainError(Exception):
-    """Base of the errors services raise; mapped to HTTP in one place."""
-
-
-class TransitionNotAllowed(DomainError):
-    """The lifecycle does not allow this move (HTTP 409)."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.detail = message
-
-
-class InvalidInput(DomainError):
-    """Input that breaks a rule (HTTP 400); ``errors`` maps field -> messages."""
-
-    def __init__(self, errors):
-        self.errors = {key: list(value) if isinstance(value, (list, tuple)) else [value]
-                       for key, value in errors.items()}
-        # Messages may be nested (one dict of errors per item of a list).
-        super().__init__("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in self.errors.items()))
 
 
 def check_move(*, permit, kind, effective_on, last_effective_on):

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
-from .services import InvalidInput
-from .roles import DECISION_MAKER, has_role
+from .core.errors import InvalidInput
+from .core.roles import DECISION_MAKER, has_role
 
 
 def can_record_decisions(user):

@@ -19,40 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .core.http import role_required, safe_next  # noqa: F401 (the pages' role gate)
 from .forms import AssuranceComplianceForm, PermitSearchForm
 from .models import EndUseAssurance, PermitItem
-from .roles import OFFICIAL, READ_ROLES, has_role
+from .core.roles import OFFICIAL, READ_ROLES, has_role
 from .selectors import permit_list_queryset
 
 PAGE_SIZE = 25
-
-
-def role_required(*roles):
-    """Signed-out visitors go to the sign-in page; signed-in users without the role get 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, *roles):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def safe_next(request, default):
-    """A same-site path to go back to after a POST, never an outside URL."""
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
 
 
 def search_permits(data):

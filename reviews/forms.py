@@ -99,7 +99,7 @@ class EvidenceForm(forms.Form):
         self.fields["diverted_to"].choices = [("", _("Not known"))] + list(countries)
 
     def clean_observed_on(self):
-        from permits.services import today
+        from permits.core.clock import today
 
         day = self.cleaned_data["observed_on"]
         if day > today():
@@ -204,7 +204,7 @@ class DecisionForm(forms.Form):
                                    widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_effective_on(self):
-        from permits.services import today
+        from permits.core.clock import today
 
         day = self.cleaned_data["effective_on"]
         if day and day > today():

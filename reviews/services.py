@@ -9,12 +9,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.db import define_trigger_ignore_list
+from permits.core.db import define_trigger_ignore_list
 from permits.matching import ENTRY_MATCH_SQL, is_valid_pattern
 from permits.models import LAPSING_STATUSES, Destination
-from permits.services import LIVE_STATUSES, InvalidInput, TransitionNotAllowed, today
+from permits.services import LIVE_STATUSES
+from permits.core.clock import today
+from permits.core.errors import InvalidInput, TransitionNotAllowed
 
-from permits import roles
+from permits.core import roles
 
 from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
 

@@ -17,10 +17,13 @@ from django.views.decorators.http import require_POST
 from permits.forms import AssuranceComplianceForm, StatusAsOfForm
 from permits.models import Destination, Permit
 from permits.audit import permit_history
-from permits.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
-from permits.selectors import NotStarted, active_permits_count, measures_in_force, per_row, status_as_of
-from permits.services import DomainError, InvalidInput, TransitionNotAllowed, today
-from permits.views import PAGE_SIZE, READ_ROLES, role_required, safe_next
+from permits.core.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
+from permits.selectors import active_permits_count, measures_in_force, per_row, status_as_of
+from permits.core.errors import NotStarted
+from permits.core.clock import today
+from permits.core.errors import DomainError, InvalidInput, TransitionNotAllowed
+from permits.views import PAGE_SIZE, READ_ROLES
+from permits.core.http import role_required, safe_next
 
 from . import selectors, services
 from .forms import (

@@ -1,4 +1,4 @@
-"""The launcher behind `make run` / `make test` (config/localdev.py)."""
+"""The launcher behind `make run` / `make test` (config/dev/localdev.py)."""
 
 import os
 import shutil
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config import localdev
+from config.dev import localdev
 
 with warnings.catch_warnings():
     # Its import-time fallback warning (no XDG_RUNTIME_DIR) says nothing about the code here.
@@ -31,7 +31,7 @@ def launcher_env(**extra):
 
 def launch(args, env, **kwargs):
     return subprocess.run(
-        [sys.executable, "-m", "config.localdev", *args],
+        [sys.executable, "-m", "config.dev.localdev", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, **kwargs,
     )
 
@@ -121,7 +121,7 @@ def test_pytest_collecting_no_tests_is_a_failure(tmp_path):
 def test_an_unknown_command_prints_usage():
     result = launch(["deploy"], launcher_env())
     assert result.returncode == 2
-    assert "python -m config.localdev run" in result.stderr
+    assert "python -m config.dev.localdev run" in result.stderr
 
 
 # --- the real embedded server ---------------------------------------------------
@@ -179,7 +179,7 @@ def pid_alive(pid):
 def test_the_embedded_server_is_started_and_stopped_on_a_signal(scratch_data_dir, signum):
     env = launcher_env(LOCALDEV_DATA_DIR=str(scratch_data_dir), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "config.localdev", "exec", sys.executable, "-c", WAIT_AND_REPORT],
+        [sys.executable, "-m", "config.dev.localdev", "exec", sys.executable, "-c", WAIT_AND_REPORT],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -202,7 +202,7 @@ def test_the_embedded_server_is_started_and_stopped_on_a_signal(scratch_data_dir
 
 
 def test_the_benchmarks_get_a_database_of_their_own():
-    from config.localdev import with_database_name
+    from config.dev.localdev import with_database_name
 
     assert with_database_name("postgres://postgres@127.0.0.1:5432/permits", "permits_bench") == \
         "postgres://postgres@127.0.0.1:5432/permits_bench"
@@ -212,7 +212,7 @@ def test_the_benchmarks_get_a_database_of_their_own():
 
 ADOPT_SCRIPT = """
 import sys, psycopg, psycopg.conninfo
-from config import localdev
+from config.dev import localdev
 server = localdev.EmbeddedPostgres(sys.argv[1])
 server.start()
 try:

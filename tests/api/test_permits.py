@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from permits.models import Decision, Permit
-from permits.services import today
+from permits.core.clock import today
 from tests.api.conftest import ROLES, assert_access, new_permit_body
 from tests.factories import PermitFactory
 

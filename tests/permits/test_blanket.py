@@ -7,7 +7,7 @@ import pytest
 
 from permits import services
 from permits.models import Decision, Destination, Permit
-from permits.services import InvalidInput
+from permits.core.errors import InvalidInput
 from tests.factories import PermitFactory
 
 pytestmark = pytest.mark.django_db

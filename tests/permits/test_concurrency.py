@@ -8,7 +8,7 @@ from django.db import connection
 
 from permits import ledger, services
 from permits.models import Destination, Permit
-from permits.services import TransitionNotAllowed
+from permits.core.errors import TransitionNotAllowed
 from tests.factories import PermitFactory
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
-from permits import clock
+from permits.core import clock
 from permits.models import Decision, Permit
 from reviews.models import Criterion, Flag, ReviewCase, ReviewStatus
 
@@ -22,7 +22,7 @@ def _local_day(moment):
 
 @pytest.fixture
 def loaded_on_new_year_2025():
-    # The project's clock is permits.clock.today() (timezone.localdate()); the
+    # The project's clock is permits.core.clock.today() (timezone.localdate()); the
     # whole process's clock is moved, so nothing can read the real date.
     with time_machine.travel(dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.timezone.utc), tick=False):
         assert clock.today() == D(2025, 1, 1)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from permits import services
 from permits.models import Decision, Permit
-from permits.services import InvalidInput, TransitionNotAllowed
+from permits.core.errors import InvalidInput, TransitionNotAllowed
 from tests.factories import PermitFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from permits import services
-from permits.selectors import NotStarted, status_as_of
+from permits.selectors import status_as_of
+from permits.core.errors import NotStarted
 from tests.factories import PermitFactory
 
 pytestmark = pytest.mark.django_db

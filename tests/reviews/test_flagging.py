@@ -150,7 +150,7 @@ def test_resolving_flags_keeps_the_counters(official, tr_register):
     assert (flag.status, flag.resolved_by, flag.resolution_note) == ("cleared", official, "Checked: different goods.")
     assert Permit.objects.get(number="TR-SUB-1").open_flags == 0
     assert Destination.objects.get(code="TR").open_flags == 5
-    from permits.services import TransitionNotAllowed
+    from permits.core.errors import TransitionNotAllowed
 
     with pytest.raises(TransitionNotAllowed):
         review_services.resolve_flag(flag=flag, resolution="escalated", note="again", resolved_by=official)

@@ -3,7 +3,7 @@
 import pytest
 
 from permits.models import Destination
-from permits.services import TransitionNotAllowed
+from permits.core.errors import TransitionNotAllowed
 from reviews import services
 from reviews.models import Criterion, ReviewStatus
 from tests.factories import PermitFactory

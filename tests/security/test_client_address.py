@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory, override_settings
 
-from config.client_address import client_ip
+from permits.core.client_address import client_ip
 from tests.factories import PASSWORD, PermitFactory
 
 PROXY = "10.0.0.2"

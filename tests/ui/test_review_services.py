@@ -3,7 +3,7 @@
 import pytest
 
 from permits.models import Destination
-from permits.services import InvalidInput, TransitionNotAllowed
+from permits.core.errors import InvalidInput, TransitionNotAllowed
 from reviews import services
 from reviews.models import Flag, FlagStatus, ReviewCase, ReviewStatus
 from tests.factories import EvidenceFactory, PermitFactory

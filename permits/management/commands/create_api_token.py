@@ -14,7 +14,7 @@ from django.db import transaction
 from knox.models import AuthToken
 
 from permits import tokens
-from permits.services import InvalidInput
+from ...core.errors import InvalidInput
 
 
 class Command(BaseCommand):

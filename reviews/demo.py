@@ -17,10 +17,11 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from . import roles, services
-from .clock import today
-from .models import Destination, DestinationMeasure, MeasureKind, Permit
-from .reference import ensure_reference_data
+from permits import services
+from permits.core import roles
+from permits.core.clock import today
+from permits.models import Destination, DestinationMeasure, MeasureKind, Permit
+from permits.reference import ensure_reference_data
 
 D = dt.date
 TR_CASE_FIRST_PERMIT = "EXP-2020-00123"

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from permits.demo import load_demo
+from reviews.demo import load_demo
 
 
 class Command(BaseCommand):
