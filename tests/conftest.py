@@ -94,26 +94,35 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     # the runtime role may not, and the append-only triggers refuse it. For
     # the test run only, flush through the owner's connection with the
     # TRUNCATE triggers disabled inside the flush's own transaction.
-    owner_conn = psycopg.connect(_OWNER["url"].replace("postgres://", "postgresql://", 1), autocommit=True)
+    owner_url = _OWNER["url"].replace("postgres://", "postgresql://", 1)
+    test_database = connection.settings_dict["NAME"]
+    from django.db.backends.postgresql.operations import DatabaseOperations
 
-    def execute_sql_flush(sql_list):
-        with owner_conn.transaction(), owner_conn.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {TRUNCATE_TRIGGER}')
-            for sql in sql_list:
-                cursor.execute(sql)
-            for table in tables:
-                cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {TRUNCATE_TRIGGER}')
+    django_flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(ops, sql_list):
+        # Patched on the class, not on one connection object: a connection made
+        # anew later in the run (another thread or context) flushes this way too.
+        if ops.connection.settings_dict["NAME"] != test_database:
+            return django_flush(ops, sql_list)
+        # A connection per flush: a test that ends the server's sessions cannot break the next flush.
+        with psycopg.connect(owner_url, autocommit=True) as owner_conn:
+            with owner_conn.transaction(), owner_conn.cursor() as cursor:
+                for table in tables:
+                    cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {TRUNCATE_TRIGGER}')
+                for sql in sql_list:
+                    cursor.execute(sql)
+                for table in tables:
+                    cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {TRUNCATE_TRIGGER}')
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(connection.ops, "execute_sql_flush", execute_sql_flush)
+    mp.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
     with django_db_blocker.unblock():
         _use(connection, runtime)
 
     yield
 
     mp.undo()
-    owner_conn.close()
     for key, value in saved_environ.items():
         if value is None:
             os.environ.pop(key, None)
