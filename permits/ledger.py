@@ -101,6 +101,9 @@ def verify_chain(*, chunk_size=2000, after_id=0, head=GENESIS_HASH, count=0, upt
              reason, decided_by_id, batch, stored_hash, previous_hash, changes, rescinds) in rows:
             if previous_hash != head:
                 return count, head, ChainBreak(pk, "previous_hash does not match the decision before it")
+            if isinstance(changes, str):
+                # Django's connection reads jsonb as text (JSONField parses it).
+                changes = json.loads(changes)
             content = canonical(
                 permit_number=number, kind=kind, from_status=from_status, to_status=to_status,
                 effective_on=effective_on, recorded_at=recorded_at, authority=authority,
