@@ -409,6 +409,8 @@ def plan_amendment(*, permit, changes, effective_on=None):
         new = _as_date(changes["valid_until"])
         if new is None:
             errors["changes.valid_until"] = _("A date as YYYY-MM-DD.")
+        elif new == permit.valid_until:
+            pass  # not a change
         elif permit.issued_on and new < permit.issued_on:
             errors["changes.valid_until"] = _("Must not be before the permit was issued (%(day)s).") % {
                 "day": permit.issued_on.isoformat()}
@@ -416,7 +418,7 @@ def plan_amendment(*, permit, changes, effective_on=None):
             # Ending the validity before the amendment takes effect would rewrite the past.
             errors["changes.valid_until"] = _("Must not be before the amendment takes effect (%(day)s).") % {
                 "day": effective_on.isoformat()}
-        elif new != permit.valid_until:
+        else:
             permit_fields["valid_until"] = new
             diff["valid_until"] = [permit.valid_until.isoformat() if permit.valid_until else None, new.isoformat()]
     for name, limit in _TEXT_LIMITS.items():
