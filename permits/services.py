@@ -505,6 +505,28 @@ def _apply_amendment(permit, plan):
         PermitItem.objects.bulk_update([item for item, _u in plan.items], ["quantity", "value"])
 
 
+def preview_correction(*, permit, kind, effective_on=None, changes=None, rescinds=None):
+    """What an amendment or rescission of ``permit`` would do, writing nothing.
+
+    Returns the AmendmentPlan (amend) or the decision that would be voided
+    (rescind); raises as ``record_decision`` would. The pages' preview step;
+    confirming re-checks all of it under the permit lock.
+    """
+    effective_on = effective_on or today()
+    _check_correction_input(kind=kind, valid_until=None, changes=changes, rescinds=rescinds)
+    last_effective_on = _last_effective(permit.pk)
+    if kind == K.AMEND:
+        plan = plan_amendment(permit=permit, changes=changes, effective_on=effective_on)
+        check_move(permit=permit, kind=kind, effective_on=effective_on, last_effective_on=last_effective_on,
+                   valid_until=plan.valid_until)
+        return plan
+    if kind == K.RESCIND:
+        target = rescindable(permit=permit, decision_id=rescinds)
+        check_move(permit=permit, kind=kind, effective_on=effective_on, last_effective_on=last_effective_on)
+        return target
+    raise InvalidInput({"kind": _("Must be one of: %(kinds)s.") % {"kinds": "amend, rescind"}})
+
+
 def latest_standing_decision(permit):
     """The permit's last decision that sets its status (not an amendment, rescission or rescinded one)."""
     return standing_decisions().filter(permit=permit).order_by("-id").first()
