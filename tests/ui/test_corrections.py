@@ -112,5 +112,5 @@ def test_pages_in_french(scenario, client_for):
     with translation.override("fr"):
         html = client.get(AMEND, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
         dossier = client.get(f"/permits/{NUMBER}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Modifier le permis" in html and "Aperçu" in html
-    assert "Annuler une décision" in dossier
+    assert "Modifier la licence EXP-2020-00123" in html and "Aperçu" in html and "Quantité de" in html
+    assert "Retirer une décision" in dossier and "Selon le registre au" in dossier
