@@ -278,7 +278,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PermitStatusEnum": "permits.models.PermitStatus",
         "DecisionKindEnum": "permits.models.DecisionKind",
-        "ClientDecisionKindEnum": ["cancel", "deny", "issue", "reinstate", "suspend"],
+        "ClientDecisionKindEnum": ["amend", "cancel", "deny", "issue", "reinstate", "rescind", "suspend"],
         "BlanketDecisionKindEnum": ["cancel", "reinstate", "suspend"],
         "NewPermitStatusEnum": ["active", "pending"],
         "AssuranceKindEnum": "permits.models.AssuranceKind",

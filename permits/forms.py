@@ -62,6 +62,13 @@ class PermitSearchForm(forms.Form):
 class StatusAsOfForm(forms.Form):
     as_of = forms.DateField(label=_("Status on date"), help_text=_("Format: YYYY-MM-DD"),
                             widget=forms.DateInput(attrs={"type": "date"}))
+    # A browser's date-and-time box carries no zone: the site's TIME_ZONE is
+    # meant (Django's forms make it aware); an explicit offset is kept.
+    known_at = forms.DateTimeField(
+        label=_("As the register stood at"), required=False,
+        help_text=_("Optional: date and time (local time); only decisions recorded by then count"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
 
 
 class AssuranceComplianceForm(forms.Form):

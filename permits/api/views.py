@@ -118,17 +118,23 @@ class PermitStatusAsOf(generics.GenericAPIView):
 
     @extend_schema(parameters=[NUMBER_PARAMETER, OpenApiParameter(
         "as_of", OpenApiTypes.DATE, description="YYYY-MM-DD; default today. Before the permit started → 404.",
+    ), OpenApiParameter(
+        "known_at", OpenApiTypes.DATETIME,
+        description="ISO 8601 timestamp with zone; default now. The status as the register stood at that "
+                    "instant: only decisions recorded at or before it count. Naive or malformed → 400.",
     )], examples=[OpenApiExample("Suspended", response_only=True, value={
-        "number": "EXP-2020-00123", "status": "suspended", "as_of": "2020-11-01", "since": "2020-10-05",
+        "number": "EXP-2020-00123", "status": "suspended", "as_of": "2020-11-01",
+        "known_at": "2020-11-01T17:00:00Z", "since": "2020-10-05",
         "decision": {"id": 17, "kind": "suspend", "effective_on": "2020-10-05", "authority": "EIPA s.10(1)",
                      "reason": "Credible reports of diversion."}})])
     def get(self, request, number):
-        as_of = None
+        as_of = known_at = None
         if request.query_params:  # the common call has none: skip building the validator
             query = s.StatusQuery(data=request.query_params)
             query.is_valid(raise_exception=True)
             as_of = query.validated_data.get("as_of")
-        answer = selectors.status_of_number(number, as_of) if _NUMBER.match(number or "") else None
+            known_at = query.validated_data.get("known_at")
+        answer = selectors.status_of_number(number, as_of, known_at) if _NUMBER.match(number or "") else None
         if answer is None:
             raise Http404("No such permit.")
         return Response(s.status_representation(answer))
@@ -146,11 +152,18 @@ class PermitDecisions(generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return self.queryset
         permit = get_permit(self.kwargs["number"])
-        return permit.decisions.select_related("decided_by", "permit").order_by("id")
+        return permit.decisions.select_related("decided_by", "permit", "rescission").order_by("id")
 
     @extend_schema(request=s.DecisionInput, responses={201: s.DecisionSerializer}, examples=[OpenApiExample(
         "Suspend", request_only=True, value={"kind": "suspend", "reason": "Credible reports of diversion.",
                                              "authority": "EIPA s.10(1)", "effective_on": "2020-10-05"},
+    ), OpenApiExample(
+        "Amend", request_only=True, value={"kind": "amend", "reason": "Delivery schedule extended.",
+                                           "changes": {"valid_until": "2023-05-11",
+                                                       "items": [{"id": 12, "quantity": 5, "value": "100.00"}]}},
+    ), OpenApiExample(
+        "Rescind", request_only=True, value={"kind": "rescind", "reason": "Cancellation recorded on the wrong permit.",
+                                             "rescinds": 17},
     )])
     def post(self, request, number):
         data = _valid(s.DecisionInput, request)

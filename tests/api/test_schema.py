@@ -80,3 +80,20 @@ def test_docs_page_loads_no_outside_asset():
     for url in urls:
         if url.startswith("/static/"):
             assert finders.find(url.removeprefix("/static/")), url  # shipped with the deployment
+
+
+def test_schema_documents_the_corrections(schema):
+    """Amend and rescind (the decision body's changes and rescinds), the decisions' new fields, known_at."""
+    components = schema["components"]["schemas"]
+    decision_input = components["DecisionInputRequest"]["properties"]
+    assert {"changes", "rescinds"} <= set(decision_input)
+    changes = components["AmendChangesInputRequest"]["properties"]
+    assert set(changes) == {"valid_until", "consignee", "end_user", "end_use", "items"}
+    assert set(components["AmendItemInputRequest"]["properties"]) == {"id", "quantity", "value"}
+    assert {"amend", "rescind"} <= set(components["ClientDecisionKindEnum"]["enum"])
+    assert "amend" not in components["BlanketDecisionKindEnum"]["enum"]
+    assert "changes" not in components["BlanketDecisionInputRequest"]["properties"]
+    assert {"changes", "rescinds", "rescinded_by"} <= set(components["Decision"]["properties"])
+    status = schema["paths"]["/api/v1/permits/{number}/status/"]["get"]
+    assert "known_at" in {p["name"] for p in status["parameters"]}
+    assert "known_at" in components["StatusAsOf"]["properties"]

@@ -46,6 +46,10 @@ PAGE_WRITES = {
     "review-decide": ({"decision_maker"}, lambda w: {"kind": "suspend", "reason": "r",
                                                       "authority": "EIPA s.10(1)"}),
     "assurance-update": ({"official"}, lambda w: {"compliance": "breached", "notes": "n"}),
+    "permit-amend": ({"decision_maker"}, lambda w: {"consignee": "Other", "reason": "r",
+                                                     "authority": "EIPA s.10(1)", "confirm": "1"}),
+    "permit-rescind": ({"decision_maker"}, lambda w: {"rescinds": w["permit"].decisions.get().pk, "reason": "r",
+                                                       "authority": "EIPA s.10(1)", "confirm": "1"}),
 }
 # Routes that write nothing (any method), and routes every visitor may use
 # for their own session (signing in and out, language, own password).
