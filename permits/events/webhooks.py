@@ -33,7 +33,7 @@ from requests.adapters import HTTPAdapter
 from standardwebhooks.webhooks import Webhook
 
 from ..services import DomainError, InvalidInput
-from .models import EVENT_TYPES, Delivery, DeliveryAttempt, DeliveryState, Event, WebhookEndpoint, WebhookSecret
+from .models import EVENT_TYPES, Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint, WebhookSecret
 from .outbox import ring_after_commit
 
 logger = logging.getLogger(__name__)
@@ -340,8 +340,10 @@ def _deliver_claimed(endpoint_id, result):
                     result.retry_in = (delivery.next_attempt_at - timezone.now()).total_seconds()
                 return outcome == "gave_up"  # the next one may go at once
             result.delivered += 1
-        WebhookEndpoint.objects.filter(pk=endpoint_id).update(
-            lease_until=timezone.now() + dt.timedelta(seconds=LEASE_SECONDS))
+            # Renewed after every attempt: one slow receiver (10 s each) must not
+            # outlast the lease and let a second worker in beside this one.
+            WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+                lease_until=timezone.now() + dt.timedelta(seconds=LEASE_SECONDS))
 
 
 def _attempt(endpoint, delivery, secrets):
@@ -400,5 +402,3 @@ def due_endpoint_ids(now=None):
         .values_list("id", flat=True).distinct()
     )
 
-
-__all__ = ["Event"]
