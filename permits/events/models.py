@@ -24,10 +24,12 @@ class Event(models.Model):
     event_id = models.CharField(max_length=40, unique=True)
     type = models.CharField(max_length=32)
     time = models.DateTimeField()
-    # Indexed by its (permit, seq) index.
-    permit = models.ForeignKey("permits.Permit", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Indexed by its (permit, seq) index. DO_NOTHING: the database's foreign
+    # keys and the record's walls refuse the delete (a permission error, the
+    # same as for a decision), not the ORM's collector.
+    permit = models.ForeignKey("permits.Permit", on_delete=models.DO_NOTHING, related_name="+", db_index=False)
     decision = models.OneToOneField(
-        "permits.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="event"
+        "permits.Decision", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="event"
     )
     data = models.JSONField()
 

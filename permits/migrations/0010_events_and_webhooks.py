@@ -72,8 +72,8 @@ class Migration(migrations.Migration):
                 ('type', models.CharField(max_length=32)),
                 ('time', models.DateTimeField()),
                 ('data', models.JSONField()),
-                ('decision', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='event', to='permits.decision')),
-                ('permit', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permits.permit')),
+                ('decision', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='event', to='permits.decision')),
+                ('permit', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='permits.permit')),
             ],
             options={
                 'ordering': ['seq'],
