@@ -257,6 +257,16 @@ REST_FRAMEWORK = {
 # up to 365 days); a token whose user can record decisions lives 24 hours at
 # most (permits/tokens.py), checked again at each use.
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=365)
+
+# Webhooks (permits/events/webhooks.py). With SECURE_HTTPS an endpoint must be
+# https:// and public; WEBHOOK_ALLOW_PRIVATE lifts the second rule (an
+# intranet receiver). Retries: exponential from the base, capped, for hours.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1, maximum=3600)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=86400)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=24, maximum=24 * 14)
+WEBHOOK_FAILING_AFTER = env_int("WEBHOOK_FAILING_AFTER", 5, minimum=1)
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0, maximum=24 * 30)
 API_TOKEN_MAX_DAYS = 365
 API_TOKEN_DECIDER_TTL = timedelta(hours=24)
 # Failed token authentications per client address (then 429 with Retry-After):

@@ -372,7 +372,9 @@ def verify_ledger(*, checkpoint_files=(), directory=None, chunk_size=2000, examp
        standing decision's ``to_status`` (not an amendment, a rescission or a
        rescinded decision; ``pending`` with none); every rescission undoes the
        decision it voids; every decision has a
-       matching insert event in the audit trail, and no insert event lacks its decision.
+       matching insert event in the audit trail, and no insert event lacks its decision;
+       every decision recorded since the event feed began has its event of the
+       feed, of the type of its kind (permits/events/outbox.py).
 
     Memory grows with the number of checkpoints (three numbers each), never
     with the number of decisions or permits.
@@ -390,6 +392,7 @@ def verify_ledger(*, checkpoint_files=(), directory=None, chunk_size=2000, examp
             _check_file_list(report, item, chunk_size=chunk_size)
     _check_statuses(report, examples)
     _check_audit_events(report, examples)
+    _check_outbox_events(report, examples)
     return report
 
 
@@ -559,3 +562,30 @@ def _check_audit_events(report, examples):
     for decision_id, total in orphaned:
         report.add(f"decision {decision_id} is in the audit trail but missing from the ledger "
                    f"({total} such event(s))", decision_id)
+
+
+# Decisions since the first one with an event of the feed (older ones predate
+# it) that lack their event, or whose event tells another permit or kind.
+_WITHOUT_FEED_EVENT_SQL = """
+    WITH first AS (SELECT min(decision_id) AS id FROM permits_event),
+         kinds(kind, type) AS (SELECT * FROM unnest(%s::text[], %s::text[])),
+         bad AS (
+           SELECT d.id FROM permits_decision d CROSS JOIN first
+             LEFT JOIN permits_event e ON e.decision_id = d.id
+             LEFT JOIN kinds k ON k.kind = d.kind
+            WHERE first.id IS NOT NULL AND d.id >= first.id
+              AND (e.seq IS NULL OR e.permit_id <> d.permit_id OR e.type IS DISTINCT FROM k.type))
+    SELECT id, count(*) OVER () FROM bad ORDER BY id LIMIT %s
+"""
+
+
+def _check_outbox_events(report, examples):
+    from .events.outbox import EVENT_TYPE_OF_KIND
+
+    with connection.cursor() as cursor:
+        cursor.execute(_WITHOUT_FEED_EVENT_SQL, [list(EVENT_TYPE_OF_KIND), list(EVENT_TYPE_OF_KIND.values()),
+                                                 examples])
+        rows = cursor.fetchall()
+    for decision_id, total in rows:
+        report.add(f"decision {decision_id} has no matching event in the event feed "
+                   f"({total} decision(s) lack one)", decision_id)

@@ -695,3 +695,10 @@ class AuditEvent(Events):
         proxy = True
         verbose_name = "audit event"
         verbose_name_plural = "audit trail"
+
+
+# Events of the register and their webhooks (issue 14): models of this app,
+# kept in their own module.
+from .events.models import (  # noqa: E402,F401
+    Delivery, DeliveryAttempt, DeliveryState, Event, WebhookEndpoint, WebhookSecret,
+)

@@ -22,6 +22,7 @@ from permits.core.db import define_trigger_ignore_list
 from .core.errors import DomainError, InvalidInput, TransitionNotAllowed  # noqa: F401 (callers use services.InvalidInput)
 
 from . import ledger, notifications
+from .events import outbox
 from .core.clock import today  # noqa: F401 (re-exported: callers ask services.today())
 from .matching import entry_q, is_valid_pattern
 from .models import (
@@ -216,6 +217,8 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
         decision._state.fields_cache["rescission"] = None
         decisions.append(decision)
         move.permit.status = decision.to_status
+    # No decision without its event: written here, in the same transaction, under the same lock.
+    outbox.record_decision_events(decisions)
     # --- Exporter notices (issue 5): owed in this transaction, e-mailed after commit.
     notifications.enqueue_after_commit(notifications.record_owed_notices(decisions))
     # --- end exporter notices
@@ -819,6 +822,7 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
                            value=_parse_decimal(i["value"]))
                 for i in items
             ])
+            outbox.record_permit_created(permit)
             if status == S.ACTIVE:
                 _write_decisions(
                     moves=[_Move(permit, issued_on)], kind=K.ISSUE, authority=ISSUE_AUTHORITY,

@@ -104,3 +104,7 @@ def write_ledger_checkpoint():
     logger.info("Ledger checkpoint signed: %s decisions, last %s, head %s",
                 checkpoint.size, checkpoint.last_id, checkpoint.head)
     return {"ok": True, "written": True, "last_id": checkpoint.last_id, "size": checkpoint.size}
+
+
+# Webhook deliveries (permits/events): registered with this app's tasks.
+from .events.tasks import deliver_webhooks, sweep_webhook_deliveries  # noqa: E402,F401

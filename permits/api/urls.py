@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..events.api import EventFeed
 from . import views
 
 urlpatterns = [
@@ -13,4 +14,5 @@ urlpatterns = [
     path("destinations/<str:code>/", views.DestinationDetail.as_view(), name="api-destination"),
     path("ledger/head/", views.LedgerHead.as_view(), name="api-ledger-head"),
     path("destinations/<str:code>/decisions/", views.BlanketDecision.as_view(), name="api-blanket-decision"),
+    path("events/", EventFeed.as_view(), name="api-events"),
 ]

@@ -18,7 +18,7 @@ OPERATIONS = {
     ("get", "/api/v1/destinations/{code}/"), ("post", "/api/v1/destinations/{code}/decisions/"),
     ("get", "/api/v1/destinations/{code}/evidence/"), ("post", "/api/v1/destinations/{code}/evidence/"),
     ("get", "/api/v1/evidence/{id}/"), ("get", "/api/v1/flags/"), ("get", "/api/v1/flags/{id}/"),
-    ("post", "/api/v1/flags/{id}/resolve/"), ("get", "/api/v1/ledger/head/"),
+    ("post", "/api/v1/flags/{id}/resolve/"), ("get", "/api/v1/ledger/head/"), ("get", "/api/v1/events/"),
 }
 
 

@@ -55,7 +55,7 @@ PAGE_WRITES = {
 # for their own session (signing in and out, language, own password).
 READ_ONLY = {
     "api-permit", "api-permit-status", "api-destinations", "api-destination", "api-evidence",
-    "api-flags", "api-flag", "api-ledger-head", "api-schema", "api-docs", "healthz", "readyz", "home", "flag-queue",
+    "api-flags", "api-flag", "api-ledger-head", "api-events", "api-schema", "api-docs", "healthz", "readyz", "home", "flag-queue",
     "permit-search", "permit-export", "permit-detail", "destination-list", "destination-detail",
     "evidence-progress", "review-list", "review-detail",
 }
