@@ -617,3 +617,7 @@ class AuditEvent(Events):
         proxy = True
         verbose_name = "audit event"
         verbose_name_plural = "audit trail"
+
+
+# Long work in the background (permits/jobs/): imported here so that Django loads the model.
+from .jobs.models import Job, JobKind, JobState  # noqa: E402,F401
