@@ -243,10 +243,18 @@ def _locate(group, errors):
     """(row, column, message) for a permit's errors: permit-level on its first row, items on their own."""
     located = []
     for column, messages in errors.items():
-        if column == "items" and messages and isinstance(messages[0], dict):
-            for row, item_errors in zip(group, messages):
+        # Per-item errors come as a list (one dict per item) or as {index: dict}.
+        per_item = None
+        if column == "items" and isinstance(messages, dict):
+            per_item = messages.items()
+        elif column == "items" and messages and all(isinstance(m, dict) for m in messages):
+            per_item = enumerate(messages)
+        if per_item is not None:
+            for index, item_errors in per_item:
+                if not (isinstance(index, int) and 0 <= index < len(group)):
+                    continue
                 for item_column, item_messages in (item_errors or {}).items():
-                    located.extend((row.number, item_column, str(m)) for m in _flat(item_messages))
+                    located.extend((group[index].number, item_column, str(m)) for m in _flat(item_messages))
             continue
         column_name = column if column in COLUMNS else None
         located.extend((group[0].number, column_name, str(m)) for m in _flat(messages))
