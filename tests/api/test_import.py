@@ -62,7 +62,7 @@ def test_a_file_with_errors_writes_nothing_and_lists_every_error(upload, encode,
         row("TAKEN-1"),                                      # row 6: recorded with other content
         row("SPLIT-1"), row("SPLIT-1", exporter="Someone else", item=2),  # rows 7, 8
         row("BAD-4", value="=1+2"),                          # row 9: a formula is text, not a number
-        row("BAD-5", control_entry="nonsense"),              # row 10
+        row("BAD-5", control_entry="2 15!"),              # row 10
     ]
     _response, job = upload(encode(rows), name)
     assert job["state"] == "failed" and "nothing was recorded" in job["error"]
