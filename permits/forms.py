@@ -72,8 +72,6 @@ class AssuranceComplianceForm(forms.Form):
 
 # --- Recording a permit and importing a file (officials) -------------------------
 
-DATE_HINT = _("Pick a date, or type it as your browser shows")
-
 
 class DateField(forms.DateField):
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
