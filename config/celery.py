@@ -40,6 +40,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "sweep-jobs-every-minute": {
+        "task": "permits.tasks.sweep_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "reconcile-flagging-every-minute": {
         "task": "reviews.tasks.reconcile_flagging",
         "schedule": 60.0,

@@ -256,6 +256,8 @@ REST_FRAMEWORK = {
 # Token lifetimes: API_TOKEN_TTL_DAYS by default (create_api_token may ask for
 # up to 365 days); a token whose user can record decisions lives 24 hours at
 # most (permits/tokens.py), checked again at each use.
+# A blanket decision over more candidates than this runs as a background job (202).
+SYNC_BATCH_LIMIT = env_int("SYNC_BATCH_LIMIT", 5000, minimum=1)
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=365)
 
 # Webhooks (permits/events/webhooks.py). With SECURE_HTTPS an endpoint must be

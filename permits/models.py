@@ -702,3 +702,5 @@ class AuditEvent(Events):
 from .events.models import (  # noqa: E402,F401
     Delivery, DeliveryAttempt, DeliveryState, Event, WebhookEndpoint, WebhookSecret,
 )
+# Long work in the background (permits/jobs/): imported here so that Django loads the model.
+from .jobs.models import Job, JobKind, JobState  # noqa: E402,F401

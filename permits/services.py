@@ -651,6 +651,14 @@ def blanket_candidates(*, destination, kind, effective_on=None, control_entry=No
     return candidates
 
 
+def validate_blanket(*, kind, reason, authority, effective_on, control_entry=None):
+    """Raise InvalidInput unless these are the makings of a blanket decision (before it is queued, too)."""
+    if control_entry is not None and not is_valid_pattern(control_entry):
+        raise InvalidInput({"control_entry": _("Not a control-list entry pattern (e.g. '2-', '2-15', '2-15.a').")})
+    _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
+                     allowed_kinds=BLANKET_KINDS)
+
+
 def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTHORITY,
                             effective_on=None, control_entry=None, decided_by=None):
     """Apply a decision to every eligible permit of a destination, as one batch.
@@ -661,13 +669,8 @@ def record_blanket_decision(*, destination, kind, reason, authority=DEFAULT_AUTH
     order; plan; write all decisions and statuses set-based in one transaction.
     """
     effective_on = effective_on or today()
-    errors = {}
-    if control_entry is not None and not is_valid_pattern(control_entry):
-        errors["control_entry"] = _("Not a control-list entry pattern (e.g. '2-', '2-15', '2-15.a').")
-    if errors:
-        raise InvalidInput(errors)
-    _validate_common(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
-                     allowed_kinds=BLANKET_KINDS)
+    validate_blanket(kind=kind, reason=reason, authority=authority, effective_on=effective_on,
+                     control_entry=control_entry)
     candidates = blanket_candidates(destination=destination, kind=kind, effective_on=effective_on,
                                     control_entry=control_entry)
     with transaction.atomic():
@@ -737,16 +740,13 @@ def validate_items(items):
     return problems
 
 
-def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, exporter_email="",
-                  consignee="", end_user="", end_use="", issued_on=None, valid_until=None,
-                  received_on=None, currency="CAD", recorded_by=None):
-    """Record a permit received from the licensing system.
+def validate_permit(*, number, exporter, destination, items, status=S.ACTIVE, exporter_email="",
+                    consignee="", end_user="", end_use="", issued_on=None, valid_until=None,
+                    received_on=None, currency="CAD", recorded_by=None, check_number=True):
+    """The rules of a new permit, once: raise InvalidInput, or return the permit's fields cleaned.
 
-    Steps: validate; create the permit and its items; when created ``active``,
-    record its ``issue`` decision effective on ``issued_on`` through the ledger,
-    decided by ``recorded_by`` (the official who records it acts on the
-    Minister's delegated authority: the ledger always names a person).
-    ``destination`` is a Destination or an ISO code.
+    ``check_number=False`` leaves out the "number already taken" rule (an
+    import compares an existing permit's content instead).
     """
     import re
 
@@ -754,7 +754,7 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
     number = (number or "").strip()
     if not re.match(PERMIT_NUMBER_RE, number):
         errors["number"] = [_("3 to 40 letters, digits or hyphens, starting with a letter or digit.")]
-    elif Permit.objects.filter(number=number).exists():
+    elif check_number and Permit.objects.filter(number=number).exists():
         errors["number"] = [_("A permit numbered %(number)s already exists.") % {"number": number}]
     if not (exporter or "").strip():
         errors["exporter"] = [_("An exporter is required.")]
@@ -772,6 +772,7 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
     # A permit recorded as issued was received no later than its issue: by
     # default on that day (not today, which for a permit of years ago is wrong).
     received_on = received_on or (issued_on if status == S.ACTIVE and issued_on else on_day)
+    starts_on = None
     if status == S.ACTIVE:
         if issued_on is None:
             errors["issued_on"] = [_("Required for an active permit.")]
@@ -806,32 +807,64 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
             errors["items"] = item_errors
     if errors:
         raise InvalidInput(errors)
+    return {
+        "number": number, "exporter": exporter.strip(), "exporter_email": exporter_email or "",
+        "destination": destination, "consignee": consignee or "", "end_user": end_user or "",
+        "end_use": end_use or "", "status": status, "received_on": received_on, "issued_on": issued_on,
+        "valid_until": valid_until, "starts_on": starts_on, "currency": currency,
+        "items": [{"control_entry": i["control_entry"].strip(), "description": i["description"].strip(),
+                   "quantity": i["quantity"], "value": _parse_decimal(i["value"])} for i in items],
+    }
 
+
+def create_permit(*, recorded_by=None, **fields):
+    """Record a permit received from the licensing system.
+
+    Steps: validate (``validate_permit``); create the permit and its items;
+    when created ``active``, record its ``issue`` decision effective on
+    ``issued_on`` through the ledger, decided by ``recorded_by`` (the official
+    who records it acts on the Minister's delegated authority: the ledger
+    always names a person). ``destination`` is a Destination or an ISO code.
+    """
+    cleaned = validate_permit(recorded_by=recorded_by, **fields)
+    (permit,) = record_permits(permits=[cleaned], recorded_by=recorded_by, batch=None)
+    return permit
+
+
+def record_permits(*, permits, recorded_by, batch):
+    """Create validated permits (``validate_permit``'s output) set-based, in one transaction.
+
+    Steps: insert the permits pending, then their items, in two statements;
+    record the ``issue`` decision of those created active in one ledger
+    write (``batch``: None for a single permit). A number taken meanwhile
+    by a concurrent request is InvalidInput, and nothing is written.
+    """
     try:
         with transaction.atomic():
-            permit = Permit.objects.create(
-                number=number, exporter=exporter.strip(), exporter_email=exporter_email or "",
-                destination=destination, consignee=consignee or "", end_user=end_user or "",
-                end_use=end_use or "", status=S.PENDING, received_on=received_on,
-                issued_on=issued_on, valid_until=valid_until, starts_on=starts_on,
-                currency=currency,
-            )
-            PermitItem.objects.bulk_create([
-                PermitItem(permit=permit, control_entry=i["control_entry"].strip(),
-                           description=i["description"].strip(), quantity=i["quantity"],
-                           value=_parse_decimal(i["value"]))
-                for i in items
+            created = Permit.objects.bulk_create([
+                Permit(number=p["number"], exporter=p["exporter"], exporter_email=p["exporter_email"],
+                       destination=p["destination"], consignee=p["consignee"], end_user=p["end_user"],
+                       end_use=p["end_use"], status=S.PENDING, received_on=p["received_on"],
+                       issued_on=p["issued_on"], valid_until=p["valid_until"], starts_on=p["starts_on"],
+                       currency=p["currency"])
+                for p in permits
             ])
-            outbox.record_permit_created(permit)
-            if status == S.ACTIVE:
+            PermitItem.objects.bulk_create([
+                PermitItem(permit=permit, **item)
+                for permit, p in zip(created, permits) for item in p["items"]
+            ])
+            outbox.record_permits_created(created)
+            moves = [_Move(permit, p["issued_on"]) for permit, p in zip(created, permits) if p["status"] == S.ACTIVE]
+            if moves:
                 _write_decisions(
-                    moves=[_Move(permit, issued_on)], kind=K.ISSUE, authority=ISSUE_AUTHORITY,
-                    reason="Permit issued by the licensing system.", decided_by=recorded_by, batch=None,
+                    moves=moves, kind=K.ISSUE, authority=ISSUE_AUTHORITY,
+                    reason="Permit issued by the licensing system.", decided_by=recorded_by, batch=batch,
                 )
     except IntegrityError as exc:
-        # A concurrent request took the number between our check and the insert.
-        raise InvalidInput({"number": [_("A permit numbered %(number)s already exists.") % {"number": number}]}) from exc
-    return permit
+        # A concurrent request took a number between our check and the insert.
+        numbers = ", ".join(p["number"] for p in permits[:5])
+        raise InvalidInput({"number": [_("A permit numbered %(number)s already exists.") % {"number": numbers}]}) from exc
+    return created
 
 
 # --- Assurances ---------------------------------------------------------------

@@ -4,6 +4,7 @@ and output (what every role sees, chosen field by field)."""
 from collections.abc import Mapping
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -375,3 +376,36 @@ class StatusQuery(serializers.Serializer):
     known_at = AwareDateTimeField(
         required=False, help_text="ISO 8601 with zone; default now. Only decisions recorded by then count.",
     )
+
+
+
+
+# --- Long work (permits/jobs/) ------------------------------------------------
+
+class JobProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class JobSerializer(serializers.Serializer):
+    """A job as its creator sees it; ``result`` is the finished work's answer (for a blanket
+    decision, the 201 body), ``error`` why it failed (nothing was recorded then)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    progress = serializers.SerializerMethodField()
+    result = serializers.JSONField(allow_null=True)
+    error = serializers.SerializerMethodField()
+
+    @extend_schema_field(JobProgressSerializer)
+    def get_progress(self, job):
+        return {"done": job.progress_done, "total": job.progress_total}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_error(self, job):
+        return job.error or None
+
+
+class ImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8) or XLSX, one row per item, with the columns of POST /api/v1/permits/.")

@@ -5,6 +5,8 @@ from . import views
 
 urlpatterns = [
     path("permits/", views.PermitList.as_view(), name="api-permits"),
+    path("permits/import/", views.PermitImport.as_view(), name="api-permit-import"),
+    path("jobs/<str:pk>/", views.JobDetail.as_view(), name="api-job"),
     path("permits/<str:number>/", views.PermitDetail.as_view(), name="api-permit"),
     path("permits/<str:number>/status/", views.PermitStatusAsOf.as_view(), name="api-permit-status"),
     path("permits/<str:number>/decisions/", views.PermitDecisions.as_view(), name="api-permit-decisions"),

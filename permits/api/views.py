@@ -2,14 +2,22 @@
 
 import re
 
+from django.conf import settings
+from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from .. import checkpoints, selectors, services
-from ..models import PERMIT_NUMBER_RE, Decision, Destination, EndUseAssurance, Permit
+from .. import checkpoints, imports, selectors, services
+from ..jobs import selectors as job_selectors
+from ..jobs import services as jobs
+from ..jobs import work
+from ..models import PERMIT_NUMBER_RE, Decision, Destination, EndUseAssurance, JobKind, Permit
 from ..permissions import DecisionMakerWrites, OfficialWrites, ReadOnly
 from . import serializers as s
 from .filters import PermitFilter
@@ -245,17 +253,75 @@ class BlanketDecision(generics.GenericAPIView):
     permission_classes = [DecisionMakerWrites]
     serializer_class = s.BlanketResultSerializer
 
-    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer}, examples=[
+    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer, 202: s.JobSerializer},
+                   examples=[
         OpenApiExample("Suspend every Group 2 permit", request_only=True, value={
             "kind": "suspend", "reason": "Use in Nagorno-Karabakh.", "authority": "EIPA s.10(1)",
             "effective_on": "2020-10-05", "control_entry": "2-"}),
     ])
     def post(self, request, code):
+        """More than SYNC_BATCH_LIMIT candidates: 202 with a job whose result is the 201 body."""
         data = _valid(s.BlanketDecisionInput, request)
         destination = get_destination(code)
+        # Fixed now: a job that runs later still decides with effect on the day asked.
+        data["effective_on"] = data["effective_on"] or services.today()
+        services.validate_blanket(**{k: data[k] for k in ("kind", "reason", "authority", "effective_on",
+                                                          "control_entry")})
+        candidates = services.blanket_candidates(destination=destination, kind=data["kind"],
+                                                 effective_on=data["effective_on"],
+                                                 control_entry=data["control_entry"]).count()
+        if candidates > settings.SYNC_BATCH_LIMIT:
+            with transaction.atomic():
+                job = jobs.start_job(kind=JobKind.BLANKET_DECISION, created_by=request.user, total=candidates,
+                                     params=work.blanket_params(destination=destination, **data))
+            return _accepted(job)
         result = services.record_blanket_decision(destination=destination, decided_by=request.user, **data)
-        body = {"batch": result.batch, "affected": result.affected, "permits": result.permit_numbers}
-        return Response(s.BlanketResultSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(s.BlanketResultSerializer(work.blanket_body(result)).data, status=status.HTTP_201_CREATED)
+
+
+def _accepted(job):
+    job.refresh_from_db()  # without a broker the job has already run
+    return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                    headers={"Location": reverse("api-job", args=[job.pk])})
+
+
+class PermitImport(generics.GenericAPIView):
+    """Import the licensing system's CSV or XLSX export as a background job (all or nothing)."""
+
+    permission_classes = [OfficialWrites]
+    serializer_class = s.JobSerializer
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": s.ImportInput}, responses={202: s.JobSerializer})
+    def post(self, request):
+        upload = request.data.get("file") if hasattr(request.data, "get") else None
+        if upload is None or not hasattr(upload, "read"):
+            raise ValidationError({"file": ["A CSV or XLSX file is required (multipart field 'file')."]})
+        if upload.size > imports.MAX_BYTES:
+            raise ValidationError({"file": [f"The file is larger than {imports.MAX_BYTES // (1024 * 1024)} MB."]})
+        data = upload.read()
+        try:
+            imports.check_upload(data)
+        except imports.FileRejected as exc:
+            raise ValidationError({"file": [exc.detail]}) from exc
+        with transaction.atomic():
+            job = jobs.start_job(kind=JobKind.IMPORT_PERMITS, created_by=request.user, payload=data,
+                                 params={"filename": str(upload.name or "")[:200]})
+        return _accepted(job)
+
+
+@extend_schema(parameters=[ID_PARAMETER])
+class JobDetail(generics.RetrieveAPIView):
+    """A background job: its state, progress, result and error. Its creator (and auditors) may read it."""
+
+    permission_classes = [ReadOnly]
+    serializer_class = s.JobSerializer
+
+    def get_object(self):
+        job = job_selectors.visible_jobs(self.request.user).filter(pk=object_id(self.kwargs["pk"])).first()
+        if job is None:
+            raise Http404("No such job.")
+        return job
 
 
 def _valid(serializer_class, request):

@@ -94,21 +94,24 @@ def record_decision_events(decisions):
         fan_out(*seq_range)
 
 
-def record_permit_created(permit):
-    """Inside ``create_permit``'s transaction: the permit.created event.
+def record_permits_created(permits):
+    """Inside the creating transaction: one permit.created event per permit, in one COPY.
 
     Takes the ledger lock first (see the module's docstring); the issue
-    decision that may follow takes it again, which PostgreSQL allows.
+    decisions that may follow take it again, which PostgreSQL allows.
     """
+    if not permits:
+        return
     ledger.lock_and_get_head()
-    row = (new_event_id(), CREATED, timezone.now(), permit.pk, None, json.dumps({
+    now = timezone.now()
+    rows = [(new_event_id(), CREATED, now, permit.pk, None, json.dumps({
         "number": permit.number,
         "destination": permit.destination_id,
         "status": str(permit.status),
         "since": permit.received_on.isoformat(),
         "decision": None,
-    }))
-    fan_out(*_copy_events([row]))
+    })) for permit in permits]
+    fan_out(*_copy_events(rows))
 
 
 def fan_out(first_seq, last_seq):

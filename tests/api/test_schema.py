@@ -19,6 +19,8 @@ OPERATIONS = {
     ("get", "/api/v1/destinations/{code}/evidence/"), ("post", "/api/v1/destinations/{code}/evidence/"),
     ("get", "/api/v1/evidence/{id}/"), ("get", "/api/v1/flags/"), ("get", "/api/v1/flags/{id}/"),
     ("post", "/api/v1/flags/{id}/resolve/"), ("get", "/api/v1/ledger/head/"), ("get", "/api/v1/events/"),
+    # Long work, imports and reviews (December 2026).
+    ("get", "/api/v1/jobs/{id}/"), ("post", "/api/v1/permits/import/"),
 }
 
 
