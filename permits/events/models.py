@@ -28,8 +28,12 @@ class Event(models.Model):
     # keys and the record's walls refuse the delete (a permission error, the
     # same as for a decision), not the ORM's collector.
     permit = models.ForeignKey("permits.Permit", on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    # No database constraint to the decision: the ledger's own checks
+    # (verify_decisions) catch a decision removed behind the application's
+    # back; a constraint here would only make the event a second lock on it.
     decision = models.OneToOneField(
-        "permits.Decision", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="event"
+        "permits.Decision", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="event",
+        db_constraint=False,
     )
     data = models.JSONField()
 

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('type', models.CharField(max_length=32)),
                 ('time', models.DateTimeField()),
                 ('data', models.JSONField()),
-                ('decision', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='event', to='permits.decision')),
+                ('decision', models.OneToOneField(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='event', to='permits.decision')),
                 ('permit', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='permits.permit')),
             ],
             options={
