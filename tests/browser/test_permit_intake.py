@@ -4,7 +4,7 @@ import pytest
 
 from permits.models import Job, Permit
 from tests.browser.conftest import _with_strict_csp, sign_in
-from tests.browser.test_accessibility import AXE, violations  # noqa: F401 (axe's loader)
+from tests.browser.test_accessibility import violations
 from tests.importfiles import permits_rows, to_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
