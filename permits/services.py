@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from config.db import define_trigger_ignore_list
 
-from . import ledger, notifications
+from . import ledger, notifications, signals
 from .clock import today  # noqa: F401 (re-exported: callers ask services.today())
 from .matching import entry_q, is_valid_pattern
 from .models import (
@@ -194,6 +194,7 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
         )
         if kind == K.ISSUE:
             _set_issue_dates(cursor, moves)
+            signals.announce_live_after_commit(move.permit.pk for move in moves)
     decisions = []
     for row, move in zip(rows, moves):
         decision = Decision.from_db(connection.alias, _DECISION_COLUMNS, row)
@@ -575,6 +576,9 @@ def create_permit(*, number, exporter, destination, items, status=S.ACTIVE, expo
                     moves=[_Move(permit, issued_on)], kind=K.ISSUE, authority=ISSUE_AUTHORITY,
                     reason="Permit issued by the licensing system.", decided_by=recorded_by, batch=None,
                 )
+            else:
+                # An active permit is announced by its issue decision.
+                signals.announce_live_after_commit([permit.pk])
     except IntegrityError as exc:
         # A concurrent request took the number between our check and the insert.
         raise InvalidInput({"number": [_("A permit numbered %(number)s already exists.") % {"number": number}]}) from exc

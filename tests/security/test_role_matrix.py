@@ -13,6 +13,7 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from reviews import attachments
 from reviews import services as review_services
 from tests.factories import UserFactory, new_token, token_client
 
@@ -33,7 +34,11 @@ API_WRITES = {
     "api-destination-evidence": ({"official"}, "post", lambda w: {
         "title": "T", "source_type": "ngo", "observed_on": "2020-10-20", "credibility": "high"}),
     "api-flag-resolve": ({"official"}, "post", lambda w: {"resolution": "cleared", "note": "n"}),
+    "api-evidence": ({"official"}, "patch", lambda w: {"credibility": "low", "note": "n"}),
+    # Multipart (see MULTIPART): a document upload.
+    "api-evidence-attachments": ({"official"}, "post", lambda w: {"file": _pdf()}),
 }
+MULTIPART = {"api-evidence-attachments"}
 PAGE_WRITES = {
     "flags-resolve": ({"official"}, lambda w: {"flag": [w["flag"].pk], "resolution": "cleared", "note": "n"}),
     "flag-resolve": ({"official"}, lambda w: {"resolution": "cleared", "note": "n"}),
@@ -46,11 +51,16 @@ PAGE_WRITES = {
     "review-decide": ({"decision_maker"}, lambda w: {"kind": "suspend", "reason": "r",
                                                       "authority": "EIPA s.10(1)"}),
     "assurance-update": ({"official"}, lambda w: {"compliance": "breached", "notes": "n"}),
+    "evidence-grade": ({"official"}, lambda w: {"status": "under_review", "credibility": "low",
+                                                 "source_reliability": "C", "note": "n"}),
+    "evidence-attachments": ({"official"}, lambda w: {"file": _pdf()}),
+    "review-attachments": ({"official"}, lambda w: {"file": _pdf()}),
 }
 # Routes that write nothing (any method), and routes every visitor may use
 # for their own session (signing in and out, language, own password).
 READ_ONLY = {
-    "api-permit", "api-permit-status", "api-destinations", "api-destination", "api-evidence",
+    "api-permit", "api-permit-status", "api-destinations", "api-destination",
+    "api-attachment-download", "attachment-download", "evidence-detail",
     "api-flags", "api-flag", "api-ledger-head", "api-schema", "api-docs", "healthz", "readyz", "home", "flag-queue",
     "permit-search", "permit-export", "permit-detail", "destination-list", "destination-detail",
     "evidence-progress", "review-list", "review-detail",
@@ -58,6 +68,12 @@ READ_ONLY = {
 SELF_SERVICE = {
     "two_factor", "set_language", "login", "logout", "password_change", "password_change_done",
 }
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("matrix.pdf", b"%PDF-1.4\n% matrix\n%%EOF\n", content_type="application/pdf")
 
 
 def _routes(patterns=None, prefix=""):
@@ -96,11 +112,13 @@ def fingerprint():
 
 
 @pytest.fixture
-def world(world):
+def world(world, attachments_dir):
     """The shared small register (tests/conftest.py) with an open review."""
     opener = UserFactory(role="official", username="matrix-opener")
     world["review"] = review_services.open_review(
         destination=world["permit"].destination, title="Review", opened_by=opener)
+    world["attachment"] = attachments.store_attachment(upload=_pdf(), uploaded_by=opener,
+                                                       evidence=world["evidence"])
     return world
 
 
@@ -110,6 +128,8 @@ def _kwargs(world, route):
         values["pk"] = world["assurance"].pk
     elif "flags/" in route:
         values["pk"] = world["flag"].pk
+    elif route.startswith(("api/v1/attachments/", "attachments/")):
+        values["pk"] = world["attachment"].pk
     elif "evidence/" in route:
         values["pk"] = world["evidence"].pk
     elif "reviews/" in route:
@@ -145,7 +165,7 @@ def test_api_writes_only_by_their_role(make_user, world, name, role):
     url = _url(world, name)
     client = _api_client(_user(make_user, role))
     before = fingerprint()
-    response = getattr(client, method)(url, body(world), format="json")
+    response = getattr(client, method)(url, body(world), format="multipart" if name in MULTIPART else "json")
     if role in allowed:
         assert response.status_code in (200, 201), (url, response.status_code, response.content[:300])
         assert fingerprint() != before
