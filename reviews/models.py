@@ -266,8 +266,8 @@ class Finding(models.Model):
 
 
 def attachment_storage():
-    # A callable, so that the storage is looked up when used: settings
-    # (and tests) decide where the files go, and migrations stay unchanged.
+    # A callable: the migrations record the function, not one deployment's
+    # storage, so settings (STORAGES["attachments"]) decide where files go.
     from django.core.files.storage import storages
 
     return storages["attachments"]
