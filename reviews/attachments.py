@@ -11,6 +11,7 @@ import os
 
 from django.conf import settings
 from django.core.files.base import File
+from django.core.files.storage import storages
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -121,15 +122,16 @@ def store_attachment(*, upload, uploaded_by, evidence=None, review=None):
     content_type = _sniff(head, extension)
     if content_type is None:
         raise InvalidInput({"file": [_("The file's content is not a %(ext)s file.") % {"ext": extension[1:].upper()}]})
-    attachment = Attachment(evidence=evidence, review=review, name=name, size=size, sha256=sha256,
-                            content_type=content_type, uploaded_by=uploaded_by)
+    storage = storages["attachments"]
+    # The same content twice is stored once: the name is the hash.
+    stored_name = f"{sha256[:2]}/{sha256}"
+    if not storage.exists(stored_name):
+        # A concurrent upload of the same bytes may win the name: the storage
+        # then picks another, and the row records whichever was written.
+        stored_name = storage.save(stored_name, File(upload))
     with transaction.atomic():
-        # The same content twice is stored once: the name is the hash.
-        storage = attachment.file.storage
-        stored = Attachment._meta.get_field("file").generate_filename(attachment, name)
-        if storage.exists(stored):
-            attachment.file.name = stored
-        else:
-            attachment.file.save(name, File(upload), save=False)
-        attachment.save()
+        attachment = Attachment.objects.create(
+            evidence=evidence, review=review, stored_name=stored_name, name=name, size=size, sha256=sha256,
+            content_type=content_type, uploaded_by=uploaded_by,
+        )
     return attachment

@@ -265,22 +265,12 @@ class Finding(models.Model):
         return f"{self.get_criterion_display()}: {self.risk}"
 
 
-def attachment_storage():
-    # A callable: the migrations record the function, not one deployment's
-    # storage, so settings (STORAGES["attachments"]) decide where files go.
-    from django.core.files.storage import storages
-
-    return storages["attachments"]
-
-
-def attachment_path(instance, filename):
-    # The stored name is the content's hash, never the uploader's file name
-    # (which is kept in ``name`` and sent back only in Content-Disposition).
-    return f"{instance.sha256[:2]}/{instance.sha256}"
-
-
 class Attachment(models.Model):
-    """A document kept with a piece of evidence or a review case; never changed once stored."""
+    """A document kept with a piece of evidence or a review case; never changed once stored.
+
+    The stored name is the content's hash, never the uploader's file name
+    (which is kept in ``name`` and sent back only in Content-Disposition).
+    """
 
     evidence = models.ForeignKey(
         DiversionEvidence, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
@@ -288,7 +278,9 @@ class Attachment(models.Model):
     review = models.ForeignKey(
         ReviewCase, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
     )
-    file = models.FileField(storage=attachment_storage, upload_to=attachment_path, max_length=200)
+    # The file's name in the storage alias "attachments" (its SHA-256): the
+    # storage is looked up when used, so settings decide where files go.
+    stored_name = models.CharField(max_length=200)
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -314,6 +306,11 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.name
+
+    def open(self):
+        from django.core.files.storage import storages
+
+        return storages["attachments"].open(self.stored_name, "rb")
 
 
 # --- Audit trail (database triggers; see permits/tracking.py) ---------------

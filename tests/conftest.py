@@ -459,16 +459,11 @@ def auditor(make_user):
 
 
 @pytest.fixture
-def attachments_dir(monkeypatch, tmp_path):
-    """Attachments stored in a directory of this test's own.
-
-    Django resolves a FileField's storage once, when the model is defined, so
-    the field's storage is replaced here rather than the STORAGES setting.
-    """
-    from django.core.files.storage import FileSystemStorage
-
-    from reviews.models import Attachment
-
+def attachments_dir(settings, tmp_path):
+    """Attachments stored in a directory of this test's own (the storage alias "attachments")."""
     directory = tmp_path / "attachments"
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=directory))
+    settings.STORAGES = {**settings.STORAGES, "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(directory), "base_url": None},
+    }}
     return directory

@@ -148,7 +148,7 @@ class AttachmentDownload(generics.GenericAPIView):
 
 def attachment_response(attachment):
     """A FileResponse that a browser saves and never renders or runs."""
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+    response = FileResponse(attachment.open(), as_attachment=True, filename=attachment.name,
                             content_type="application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
