@@ -89,7 +89,7 @@ class EvidenceForm(forms.Form):
     credibility = forms.ChoiceField(label=_("Credibility"),
                                     choices=[("", _("Choose…"))] + list(Credibility.choices))
     source_reliability = forms.ChoiceField(label=_("Reliability of the source"), choices=SourceReliability.choices,
-                                           initial=SourceReliability.F)
+                                           initial=SourceReliability.F, required=False)
     control_entries = forms.CharField(
         label=_("Control-list entries named"), required=False, max_length=2000,
         help_text=_("Separated by commas, for example 2-15, 2-5"),
@@ -133,8 +133,8 @@ class EvidenceForm(forms.Form):
         c = dict(self.cleaned_data)
         return {k: c[k] for k in (
             "title", "summary", "source_type", "source_reference", "observed_on", "diverted_to",
-            "location", "credibility", "source_reliability", "control_entries", "end_users",
-        )}
+            "location", "credibility", "control_entries", "end_users",
+        )} | {"source_reliability": c.get("source_reliability") or SourceReliability.F}
 
 
 class OpenReviewForm(forms.Form):
