@@ -5,6 +5,7 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 
 from reviews import services
 from reviews.models import Attachment, Flag
@@ -122,6 +123,8 @@ def test_review_cases_take_documents(evidence, attachments_dir):
 def test_the_evidence_page_in_french(evidence):
     client = signed_in("official")
     client.cookies["django_language"] = "fr"
-    content = client.get(f"/evidence/{evidence.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    # override(): the language the request activates does not outlive this test.
+    with translation.override("fr"):
+        content = client.get(f"/evidence/{evidence.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Réévaluer ou changer le statut" in content
     assert "Fiabilité de la source" in content
