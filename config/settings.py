@@ -347,6 +347,39 @@ if LEDGER_CHECKPOINT_S3_BUCKET:
         },
     }
 
+# --- Attachments (evidence and review documents) -----------------------------
+# Stored through Django's storage API under the alias "attachments": a local
+# directory by default, an S3-compatible bucket (django-storages) when
+# ATTACHMENTS_S3_BUCKET is set. Files are served only through the application
+# (signed-in roles), never from a public URL.
+ATTACHMENTS_DIR = env_path("ATTACHMENTS_DIR", BASE_DIR / ".data" / "attachments")
+ATTACHMENT_MAX_MB = env_int("ATTACHMENT_MAX_MB", 25, minimum=1, maximum=1024)
+ATTACHMENTS_S3_BUCKET = env_str("ATTACHMENTS_S3_BUCKET")
+if ATTACHMENTS_S3_BUCKET:
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": env_url("ATTACHMENTS_S3_ENDPOINT_URL", {"https", "http"}),
+            "region_name": env_str("ATTACHMENTS_S3_REGION"),
+            "location": env_str("ATTACHMENTS_S3_PREFIX", "attachments"),
+            "file_overwrite": False,
+            # Private objects: the application is the only way to read them.
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    }
+else:
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: the directory is not served by any web server.
+        "OPTIONS": {"location": str(ATTACHMENTS_DIR), "base_url": None,
+                    "file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    }
+# Uploads are streamed to a temporary file past this size (Django's default
+# 2.5 MB), so a 25 MB document never sits whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- E-mail ---------------------------------------------------------------
 def _email_from_url(url):
     parsed = urlparse(url)

@@ -213,6 +213,30 @@ def measures_in_force(destination, on_day=None):
     return [m for m in destination.measures.all() if m.in_force_on(on_day)]
 
 
+def _entry_matches(entry, pattern):
+    # The contract's entry-matching rule (permits/matching.py), for a few items in Python.
+    return entry == pattern or (pattern[-1] in "-." and entry.startswith(pattern)) or entry.startswith(pattern + ".")
+
+
+def measure_warnings(permit, on_day=None):
+    """Texts for the measures in force today on the permit's destination that cover its goods.
+
+    A measure with no scope covers every item; a scoped one (e.g. '2-', Group 2)
+    those whose control entry it matches. Shown to the official who records
+    or issues the permit: the register does not refuse it, the official decides.
+    """
+    entries = [item.control_entry for item in permit.items.all()]
+    warnings = []
+    for measure in measures_in_force(permit.destination, on_day):
+        if measure.scope and not any(_entry_matches(e, measure.scope) for e in entries):
+            continue
+        text = f"{permit.destination.name}: {measure.summary}"
+        if measure.notice_reference:
+            text += f" — {measure.notice_reference}"
+        warnings.append(text)
+    return warnings
+
+
 def active_permits_count():
     """``active_permits`` per destination: permits in force today (``PermitQuerySet.in_force_on``).
 

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from permits.core.db import define_trigger_ignore_list
 from .core.errors import DomainError, InvalidInput, TransitionNotAllowed  # noqa: F401 (callers use services.InvalidInput)
 
-from . import ledger, notifications
+from . import ledger, notifications, signals
 from .events import outbox
 from .core.clock import today  # noqa: F401 (re-exported: callers ask services.today())
 from .matching import entry_q, is_valid_pattern
@@ -207,6 +207,7 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
             )
         if kind == K.ISSUE:
             _set_issue_dates(cursor, moves)
+            signals.announce_live_after_commit(move.permit.pk for move in moves)
     decisions = []
     for row, move in zip(rows, moves):
         decision = Decision.from_db(connection.alias, _DECISION_COLUMNS, row)
@@ -860,6 +861,9 @@ def record_permits(*, permits, recorded_by, batch):
                     moves=moves, kind=K.ISSUE, authority=ISSUE_AUTHORITY,
                     reason="Permit issued by the licensing system.", decided_by=recorded_by, batch=batch,
                 )
+            else:
+                # An active permit is announced by its issue decision.
+                signals.announce_live_after_commit([permit.pk])
     except IntegrityError as exc:
         # A concurrent request took a number between our check and the insert.
         numbers = ", ".join(p["number"] for p in permits[:5])

@@ -5,7 +5,10 @@ from django_countries import countries
 from permits.matching import is_valid_pattern
 from permits.models import DEFAULT_AUTHORITY, Destination
 
-from .models import Credibility, Criterion, FlagStatus, Recommendation, Relevance, RiskLevel, SourceType
+from .models import (
+    Credibility, Criterion, EvidenceStatus, FlagStatus, Recommendation, Relevance, RiskLevel, SourceReliability,
+    SourceType,
+)
 
 FLAG_SORT_CHOICES = [
     ("newest", _("Newest first")),
@@ -85,6 +88,8 @@ class EvidenceForm(forms.Form):
     location = forms.CharField(label=_("Location"), required=False, max_length=200)
     credibility = forms.ChoiceField(label=_("Credibility"),
                                     choices=[("", _("Choose…"))] + list(Credibility.choices))
+    source_reliability = forms.ChoiceField(label=_("Reliability of the source"), choices=SourceReliability.choices,
+                                           initial=SourceReliability.F, required=False)
     control_entries = forms.CharField(
         label=_("Control-list entries named"), required=False, max_length=2000,
         help_text=_("Separated by commas, for example 2-15, 2-5"),
@@ -129,7 +134,7 @@ class EvidenceForm(forms.Form):
         return {k: c[k] for k in (
             "title", "summary", "source_type", "source_reference", "observed_on", "diverted_to",
             "location", "credibility", "control_entries", "end_users",
-        )}
+        )} | {"source_reliability": c.get("source_reliability") or SourceReliability.F}
 
 
 class OpenReviewForm(forms.Form):
@@ -275,3 +280,18 @@ class AmendForm(_CorrectionForm):
 
 class RescindForm(_CorrectionForm):
     rescinds = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
+
+
+class EvidenceGradeForm(forms.Form):
+    """Re-grade evidence or change its status (refuted clears its open flags)."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=EvidenceStatus.choices)
+    credibility = forms.ChoiceField(label=_("Credibility of the information"), choices=Credibility.choices)
+    source_reliability = forms.ChoiceField(label=_("Reliability of the source"), choices=SourceReliability.choices)
+    note = forms.CharField(label=_("Note"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("Why: kept in the audit trail. Refuting clears every open flag with this note."))
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Document"), help_text=_(
+        "PDF, image, office document or text; its SHA-256 is recorded."))

@@ -30,6 +30,10 @@ urlpatterns = [
     path("destinations/<str:code>/", views.destination_detail, name="destination-detail"),
     path("destinations/<str:code>/evidence/", views.evidence_record, name="evidence-record"),
     path("destinations/<str:code>/reviews/", views.review_open, name="review-open"),
+    path("evidence/<int:pk>/", views.evidence_detail, name="evidence-detail"),
+    path("evidence/<int:pk>/grade/", views.evidence_grade, name="evidence-grade"),
+    path("evidence/<int:pk>/attachments/", views.evidence_attachments, name="evidence-attachments"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("evidence/<int:pk>/progress/", views.evidence_progress, name="evidence-progress"),
     path("reviews/", views.review_list, name="review-list"),
     path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
@@ -37,4 +41,5 @@ urlpatterns = [
     path("reviews/<int:pk>/recommendation/", views.review_recommend, name="review-recommend"),
     path("reviews/<int:pk>/decision/", views.review_decide, name="review-decide"),
     path("reviews/<int:pk>/send-back/", views.review_send_back, name="review-send-back"),
+    path("reviews/<int:pk>/attachments/", views.review_attachments, name="review-attachments"),
 ]

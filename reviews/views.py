@@ -27,12 +27,14 @@ from permits.views import PAGE_SIZE, READ_ROLES
 from permits.core.http import role_required, safe_next
 from permits import services as register
 
-from . import selectors, services
+from . import attachments, selectors, services
 from .forms import (
     AmendForm,
+    AttachmentForm,
     BulkResolveForm,
     DecisionForm,
     EvidenceForm,
+    EvidenceGradeForm,
     FindingsForm,
     FlagFilterForm,
     OpenReviewForm,
@@ -41,7 +43,7 @@ from .forms import (
     ResolveForm,
     SendBackForm,
 )
-from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
+from .models import Attachment, DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
 
 
 def _error_text(exc):
@@ -439,6 +441,94 @@ def evidence_progress(request, pk):
     })
 
 
+# --- One piece of evidence: grades, status, documents ------------------------
+
+def _evidence_or_404(pk):
+    evidence = (DiversionEvidence.objects.select_related("destination", "diverted_to", "recorded_by")
+                .filter(pk=pk).first())
+    if evidence is None:
+        raise Http404(_("No such evidence."))
+    return evidence
+
+
+def _evidence_page(request, evidence, *, grade_form=None, attachment_form=None, status=200):
+    return render(request, "reviews/evidence_detail.html", {
+        "evidence": evidence,
+        "open_flags": evidence.flags.filter(status=FlagStatus.OPEN).count(),
+        "grade_form": grade_form or EvidenceGradeForm(initial={
+            "status": evidence.status, "credibility": evidence.credibility,
+            "source_reliability": evidence.source_reliability}),
+        "attachments": list(evidence.attachments.select_related("uploaded_by")),
+        "attachment_form": attachment_form or AttachmentForm(),
+        "upload_url": reverse("evidence-attachments", args=[evidence.pk]),
+    }, status=status)
+
+
+@role_required(*READ_ROLES)
+def evidence_detail(request, pk):
+    return _evidence_page(request, _evidence_or_404(pk))
+
+
+@require_POST
+@role_required(OFFICIAL)
+def evidence_grade(request, pk):
+    evidence = _evidence_or_404(pk)
+    form = EvidenceGradeForm(request.POST)
+    if not form.is_valid():
+        return _evidence_page(request, evidence, grade_form=form, status=400)
+    try:
+        services.update_evidence(evidence=evidence, updated_by=request.user, **form.cleaned_data)
+    except InvalidInput as exc:
+        for field, errors in exc.errors.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _evidence_page(request, evidence, grade_form=form, status=400)
+    messages.success(request, _("Evidence updated."))
+    # A redirect: the page shows the new grades, the status and the open flags it changed.
+    return redirect("evidence-detail", pk=evidence.pk)
+
+
+def _upload(request, *, owner_page, evidence=None, review=None):
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment = attachments.store_attachment(upload=form.cleaned_data["file"], uploaded_by=request.user,
+                                                      evidence=evidence, review=review)
+        except InvalidInput as exc:
+            form.add_error("file", exc.errors.get("file") or _error_text(exc))
+        else:
+            messages.success(request, _("Document stored. SHA-256: %(hash)s") % {"hash": attachment.sha256})
+            return None
+    return owner_page(form)
+
+
+@require_POST
+@role_required(OFFICIAL)
+def evidence_attachments(request, pk):
+    evidence = _evidence_or_404(pk)
+    failed = _upload(request, evidence=evidence, owner_page=lambda form: _evidence_page(
+        request, evidence, attachment_form=form, status=400))
+    return failed or redirect(reverse("evidence-detail", args=[evidence.pk]) + "#documents")
+
+
+@require_POST
+@role_required(OFFICIAL)
+def review_attachments(request, pk):
+    review = _review_or_404(pk)
+    failed = _upload(request, review=review, owner_page=lambda form: _review_page(
+        request, review, attachment_form=form, status=400))
+    return failed or redirect(reverse("review-detail", args=[review.pk]) + "#documents")
+
+
+@role_required(*READ_ROLES)
+def attachment_download(request, pk):
+    from .api.views import attachment_response
+
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404(_("No such document."))
+    return attachment_response(attachment)
+
+
 # --- Reviews ------------------------------------------------------------------
 
 @role_required(*READ_ROLES)
@@ -478,7 +568,7 @@ def _review_or_404(pk):
 
 
 def _review_page(request, review, *, findings_form=None, recommendation_form=None, decision_form=None,
-                 send_back_form=None, status=200):
+                 send_back_form=None, attachment_form=None, status=200):
     evidence = list(selectors.review_evidence_choices(review))
     existing = {f.criterion: f for f in review.findings.all()}
     kind = review.recommendation if review.recommendation else None
@@ -492,6 +582,9 @@ def _review_page(request, review, *, findings_form=None, recommendation_form=Non
         "decision_form": decision_form or DecisionForm(initial={"kind": kind}),
         "send_back_form": send_back_form or SendBackForm(auto_id="send_back_%s"),
         "decisions": selectors.review_decisions(review),
+        "attachments": list(review.attachments.select_related("uploaded_by")),
+        "attachment_form": attachment_form or AttachmentForm(),
+        "upload_url": reverse("review-attachments", args=[review.pk]),
     }, status=status)
 
 

@@ -151,6 +151,13 @@ class PermitDetailSerializer(PermitSerializer):
     decisions = DecisionSerializer(many=True)
 
 
+class PermitCreatedSerializer(PermitDetailSerializer):
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Measures in force on the destination that cover these goods (e.g. a presumptive denial).",
+    )
+
+
 class StatusDecisionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=DecisionKind.choices)

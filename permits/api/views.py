@@ -93,7 +93,7 @@ class PermitList(generics.ListCreateAPIView):
             return None
         return selectors.search_count(**filterset.search_arguments())
 
-    @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer}, examples=[OpenApiExample(
+    @extend_schema(request=s.PermitInput, responses={201: s.PermitCreatedSerializer}, examples=[OpenApiExample(
         "A permit issued by the licensing system", request_only=True, value={
             "number": "EXP-2020-00124", "exporter": "L3Harris WESCAM", "exporter_email": "exports@example.com",
             "destination": "TR", "consignee": "Baykar", "end_user": "Turkish Armed Forces",
@@ -105,7 +105,10 @@ class PermitList(generics.ListCreateAPIView):
     def post(self, request):
         data = _valid(s.PermitInput, request)
         permit = services.create_permit(recorded_by=request.user, **data)
-        return Response(_detail(permit), status=status.HTTP_201_CREATED)
+        fresh = get_permit(permit.number, selectors.permit_detail_queryset())
+        body = s.PermitDetailSerializer(fresh).data
+        body["warnings"] = selectors.measure_warnings(fresh)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(parameters=[NUMBER_PARAMETER])

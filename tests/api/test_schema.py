@@ -17,7 +17,9 @@ OPERATIONS = {
     ("patch", "/api/v1/assurances/{id}/"), ("get", "/api/v1/destinations/"),
     ("get", "/api/v1/destinations/{code}/"), ("post", "/api/v1/destinations/{code}/decisions/"),
     ("get", "/api/v1/destinations/{code}/evidence/"), ("post", "/api/v1/destinations/{code}/evidence/"),
-    ("get", "/api/v1/evidence/{id}/"), ("get", "/api/v1/flags/"), ("get", "/api/v1/flags/{id}/"),
+    ("get", "/api/v1/evidence/{id}/"), ("patch", "/api/v1/evidence/{id}/"),
+    ("get", "/api/v1/evidence/{id}/attachments/"), ("post", "/api/v1/evidence/{id}/attachments/"),
+    ("get", "/api/v1/attachments/{id}/download/"), ("get", "/api/v1/flags/"), ("get", "/api/v1/flags/{id}/"),
     ("post", "/api/v1/flags/{id}/resolve/"), ("get", "/api/v1/ledger/head/"), ("get", "/api/v1/events/"),
     # Long work, imports and reviews (December 2026).
     ("get", "/api/v1/jobs/{id}/"), ("post", "/api/v1/permits/import/"),

@@ -13,6 +13,7 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from reviews import attachments
 from reviews import services as review_services
 from tests.factories import UserFactory, new_token, token_client
 
@@ -35,7 +36,11 @@ API_WRITES = {
     "api-flag-resolve": ({"official"}, "post", lambda w: {"resolution": "cleared", "note": "n"}),
     # (allowed, method, body, request format): an upload is multipart; it answers 202 with a job.
     "api-permit-import": ({"official"}, "post", lambda w: {"file": _upload()}, "multipart"),
+    "api-evidence": ({"official"}, "patch", lambda w: {"credibility": "low", "note": "n"}),
+    # Multipart (see MULTIPART): a document upload.
+    "api-evidence-attachments": ({"official"}, "post", lambda w: {"file": _pdf()}),
 }
+MULTIPART = {"api-evidence-attachments"}
 PAGE_WRITES = {
     "flags-resolve": ({"official"}, lambda w: {"flag": [w["flag"].pk], "resolution": "cleared", "note": "n"}),
     "flag-resolve": ({"official"}, lambda w: {"resolution": "cleared", "note": "n"}),
@@ -54,11 +59,16 @@ PAGE_WRITES = {
                                                        "authority": "EIPA s.10(1)", "confirm": "1"}),
     "permit-new": ({"official"}, lambda w: {}),
     "permit-import": ({"official"}, lambda w: {}),
+    "evidence-grade": ({"official"}, lambda w: {"status": "under_review", "credibility": "low",
+                                                 "source_reliability": "C", "note": "n"}),
+    "evidence-attachments": ({"official"}, lambda w: {"file": _pdf()}),
+    "review-attachments": ({"official"}, lambda w: {"file": _pdf()}),
 }
 # Routes that write nothing (any method), and routes every visitor may use
 # for their own session (signing in and out, language, own password).
 READ_ONLY = {
-    "api-permit", "api-permit-status", "api-destinations", "api-destination", "api-evidence",
+    "api-permit", "api-permit-status", "api-destinations", "api-destination",
+    "api-attachment-download", "attachment-download", "evidence-detail",
     "api-flags", "api-flag", "api-ledger-head", "api-events", "api-schema", "api-docs", "healthz", "readyz", "home", "flag-queue",
     "permit-search", "permit-export", "permit-detail", "destination-list", "destination-detail",
     "evidence-progress", "review-list", "review-detail", "api-job", "job-detail",
@@ -74,6 +84,12 @@ def _upload():
     from tests.importfiles import permits_rows, to_csv
 
     return SimpleUploadedFile("permits.csv", to_csv(permits_rows(1, prefix="MATRIX")))
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("matrix.pdf", b"%PDF-1.4\n% matrix\n%%EOF\n", content_type="application/pdf")
 
 
 def _routes(patterns=None, prefix=""):
@@ -112,11 +128,13 @@ def fingerprint():
 
 
 @pytest.fixture
-def world(world):
+def world(world, attachments_dir):
     """The shared small register (tests/conftest.py) with an open review."""
     opener = UserFactory(role="official", username="matrix-opener")
     world["review"] = review_services.open_review(
         destination=world["permit"].destination, title="Review", opened_by=opener)
+    world["attachment"] = attachments.store_attachment(upload=_pdf(), uploaded_by=opener,
+                                                       evidence=world["evidence"])
     return world
 
 
@@ -126,6 +144,8 @@ def _kwargs(world, route):
         values["pk"] = world["assurance"].pk
     elif "flags/" in route:
         values["pk"] = world["flag"].pk
+    elif route.startswith(("api/v1/attachments/", "attachments/")):
+        values["pk"] = world["attachment"].pk
     elif "evidence/" in route:
         values["pk"] = world["evidence"].pk
     elif "reviews/" in route:
@@ -163,7 +183,7 @@ def test_api_writes_only_by_their_role(make_user, world, name, role):
     url = _url(world, name)
     client = _api_client(_user(make_user, role))
     before = fingerprint()
-    response = getattr(client, method)(url, body(world), format=(request_format or ["json"])[0])
+    response = getattr(client, method)(url, body(world), format="multipart" if name in MULTIPART else (request_format or ["json"])[0])
     if role in allowed:
         assert response.status_code in (200, 201, 202), (url, response.status_code, response.content[:300])
         assert fingerprint() != before
