@@ -37,12 +37,14 @@ def _many_live_permits(n):
     )
 
 
-def _blocked_flagging_backends():
+def _backends_blocked_by(blocker_pid):
+    """Sessions waiting on a lock the blocker holds (the flagging statement is
+    too long for pg_stat_activity's query text to show its INSERT)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query LIKE %s",
-            ["%INSERT INTO reviews_flag%"],
+            "AND %s = ANY(pg_blocking_pids(pid))",
+            [blocker_pid],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -67,7 +69,7 @@ def test_worker_killed_mid_task_leaves_nothing_and_the_work_is_done_once(start_w
             source_type="physical_recovery", observed_on=dt.date(2020, 10, 20),
             credibility="corroborated", control_entries=["2-15"], end_users=["Baykar"],
         )
-        (stuck_pid,) = wait_for(_blocked_flagging_backends, timeout=30)
+        (stuck_pid,) = wait_for(lambda: _backends_blocked_by(blocker.info.backend_pid), timeout=30)
         task_id = re.search(r"flag_evidence\[([0-9a-f-]+)\] received", first_worker.log()).group(1)
         first_worker.kill()
     finally:
