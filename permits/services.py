@@ -208,6 +208,11 @@ def _write_decisions(*, moves, kind, authority, reason, decided_by, batch):
         if kind == K.ISSUE:
             _set_issue_dates(cursor, moves)
             signals.announce_live_after_commit(move.permit.pk for move in moves)
+        elif kind == K.RESCIND:
+            # A permit a rescission makes live again meets its destination's evidence anew.
+            revived = [row[1] for row in rows if row[4] in LIVE_STATUSES and row[3] not in LIVE_STATUSES]
+            if revived:
+                signals.announce_live_after_commit(revived)
     decisions = []
     for row, move in zip(rows, moves):
         decision = Decision.from_db(connection.alias, _DECISION_COLUMNS, row)
@@ -861,9 +866,10 @@ def record_permits(*, permits, recorded_by, batch):
                     moves=moves, kind=K.ISSUE, authority=ISSUE_AUTHORITY,
                     reason="Permit issued by the licensing system.", decided_by=recorded_by, batch=batch,
                 )
-            else:
-                # An active permit is announced by its issue decision.
-                signals.announce_live_after_commit([permit.pk])
+            # An active permit is announced by its issue decision; a pending one here.
+            pending = [permit.pk for permit, p in zip(created, permits) if p["status"] != S.ACTIVE]
+            if pending:
+                signals.announce_live_after_commit(pending)
     except IntegrityError as exc:
         # A concurrent request took a number between our check and the insert.
         numbers = ", ".join(p["number"] for p in permits[:5])
