@@ -171,6 +171,9 @@ def permit_new(request):
             _errors_onto_form(exc.errors, form, live)
         else:
             messages.success(request, _("Permit %(number)s recorded.") % {"number": permit.number})
+            # The register does not refuse a permit a measure covers: the official is told, and decides.
+            for text in selectors.measure_warnings(permit):
+                messages.warning(request, text)
             return redirect("permit-detail", permit.number)
     return _permit_form_page(request, form, items, show_errors=True, status=400)
 

@@ -34,6 +34,24 @@ def test_an_application_is_recorded_and_the_dossier_shown(official_client):
     assert not Decision.objects.filter(permit=permit).exists()
 
 
+def test_a_measure_in_force_on_the_destination_is_shown_after_recording(official_client):
+    import datetime as dt
+
+    from permits.models import DestinationMeasure
+
+    DestinationMeasure.objects.create(destination_id="TR", kind="presumptive_denial", scope="2-",
+                                      notice_reference="Notice to Exporters No. 992",
+                                      starts_on=dt.date(2020, 4, 16))
+    response = official_client.post("/permits/new/", _body(), follow=True)
+    page = response.content.decode()
+    assert "Permit APP-2026-1 recorded." in page
+    assert "presumptive denial (Group 2) since 2020-04-16" in page and "Notice to Exporters No. 992" in page
+    # Goods outside the measure's scope get no warning.
+    other = official_client.post("/permits/new/", _body(number="APP-2026-2", **{"items-0-control_entry": "1-6.A.3"}),
+                                 follow=True).content.decode()
+    assert "Permit APP-2026-2 recorded." in other and "presumptive denial" not in other
+
+
 def test_an_issued_permit_records_its_issue_decision(official_client, official):
     response = official_client.post("/permits/new/", _body(status="active", number="EXP-2026-9",
                                                            received_on="", issued_on="2026-11-02",
