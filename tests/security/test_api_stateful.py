@@ -52,7 +52,7 @@ def test_stateful_sequences_never_fail_the_server(in_process):
             not_a_server_error_only = [not_a_server_error]
             case.validate_response(response, checks=not_a_server_error_only)
 
-    Workflow.run(settings=settings(max_examples=25, stateful_step_count=6, deadline=None,
+    Workflow.run(settings=settings(max_examples=40, stateful_step_count=6, deadline=None,
                                    derandomize=True, suppress_health_check=list(HealthCheck)))
     # Sequences really ran, through writes and into the reads their results link to.
     assert len(calls) > 50, calls
