@@ -36,10 +36,18 @@ def reset(batch, vacuum=True):
             "WHERE d.batch = %s AND d.permit_id = p.id", [batch])
         cur.execute("DELETE FROM permits_exporternotice n USING permits_decision d "
                     "WHERE d.batch = %s AND n.decision_id = d.id", [batch])
+        # The decisions' events of the feed, and any webhook deliveries of them.
+        cur.execute("DELETE FROM permits_deliveryattempt a USING permits_delivery v, permits_event e, "
+                    "permits_decision d WHERE d.batch = %s AND e.decision_id = d.id AND v.event_id = e.seq "
+                    "AND a.delivery_id = v.id", [batch])
+        cur.execute("DELETE FROM permits_delivery v USING permits_event e, permits_decision d "
+                    "WHERE d.batch = %s AND e.decision_id = d.id AND v.event_id = e.seq", [batch])
+        cur.execute("DELETE FROM permits_event e USING permits_decision d "
+                    "WHERE d.batch = %s AND e.decision_id = d.id", [batch])
         cur.execute("DELETE FROM permits_decision WHERE batch = %s", [batch])
         cur.execute("SET session_replication_role = DEFAULT")
         if vacuum:
-            cur.execute("VACUUM (ANALYZE) permits_permit, permits_decision")
+            cur.execute("VACUUM (ANALYZE) permits_permit, permits_decision, permits_event")
 
 
 def purge_queue():

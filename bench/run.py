@@ -149,7 +149,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-seed", action="store_true", help="keep the data already seeded")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", default="1,2,3,4,5,6")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7")
     parser.add_argument("--permits", type=int, default=1_000_000)
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any figure misses its target")
@@ -181,12 +181,14 @@ def main(argv=None):
     import django
 
     django.setup()
-    from bench import blanket, flagging, pages, search, status_api
+    from bench import blanket, events, flagging, pages, search, status_api
 
     if "5" in only:
         section("5 search", search.run)
     if "3" in only:
         section("3 blanket suspension", lambda: blanket.run(args.runs))
+    if "7" in only:
+        section("7 events and webhooks", lambda: events.run(args.runs))
     if "2" in only:
         section("2 flagging", lambda: flagging.run(args.runs))
     if "6" in only:

@@ -35,6 +35,16 @@ app.conf.beat_schedule = {
         "task": "permits.tasks.sweep_exporter_notices",
         "schedule": 300.0,
     },
+    "sweep-webhook-deliveries-every-minute": {
+        "task": "permits.tasks.sweep_webhook_deliveries",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "sweep-jobs-every-minute": {
+        "task": "permits.tasks.sweep_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "reconcile-flagging-every-minute": {
         "task": "reviews.tasks.reconcile_flagging",
         "schedule": 60.0,

@@ -256,7 +256,19 @@ REST_FRAMEWORK = {
 # Token lifetimes: API_TOKEN_TTL_DAYS by default (create_api_token may ask for
 # up to 365 days); a token whose user can record decisions lives 24 hours at
 # most (permits/tokens.py), checked again at each use.
+# A blanket decision over more candidates than this runs as a background job (202).
+SYNC_BATCH_LIMIT = env_int("SYNC_BATCH_LIMIT", 5000, minimum=1)
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=365)
+
+# Webhooks (permits/events/webhooks.py). With SECURE_HTTPS an endpoint must be
+# https:// and public; WEBHOOK_ALLOW_PRIVATE lifts the second rule (an
+# intranet receiver). Retries: exponential from the base, capped, for hours.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1, maximum=3600)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=86400)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=24, maximum=24 * 14)
+WEBHOOK_FAILING_AFTER = env_int("WEBHOOK_FAILING_AFTER", 5, minimum=1)
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0, maximum=24 * 30)
 API_TOKEN_MAX_DAYS = 365
 API_TOKEN_DECIDER_TTL = timedelta(hours=24)
 # Failed token authentications per client address (then 429 with Retry-After):
@@ -278,7 +290,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PermitStatusEnum": "permits.models.PermitStatus",
         "DecisionKindEnum": "permits.models.DecisionKind",
-        "ClientDecisionKindEnum": ["cancel", "deny", "issue", "reinstate", "suspend"],
+        "ClientDecisionKindEnum": ["amend", "cancel", "deny", "issue", "reinstate", "rescind", "suspend"],
         "BlanketDecisionKindEnum": ["cancel", "reinstate", "suspend"],
         "NewPermitStatusEnum": ["active", "pending"],
         "AssuranceKindEnum": "permits.models.AssuranceKind",
@@ -334,6 +346,39 @@ if LEDGER_CHECKPOINT_S3_BUCKET:
             "file_overwrite": False,
         },
     }
+
+# --- Attachments (evidence and review documents) -----------------------------
+# Stored through Django's storage API under the alias "attachments": a local
+# directory by default, an S3-compatible bucket (django-storages) when
+# ATTACHMENTS_S3_BUCKET is set. Files are served only through the application
+# (signed-in roles), never from a public URL.
+ATTACHMENTS_DIR = env_path("ATTACHMENTS_DIR", BASE_DIR / ".data" / "attachments")
+ATTACHMENT_MAX_MB = env_int("ATTACHMENT_MAX_MB", 25, minimum=1, maximum=1024)
+ATTACHMENTS_S3_BUCKET = env_str("ATTACHMENTS_S3_BUCKET")
+if ATTACHMENTS_S3_BUCKET:
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": env_url("ATTACHMENTS_S3_ENDPOINT_URL", {"https", "http"}),
+            "region_name": env_str("ATTACHMENTS_S3_REGION"),
+            "location": env_str("ATTACHMENTS_S3_PREFIX", "attachments"),
+            "file_overwrite": False,
+            # Private objects: the application is the only way to read them.
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    }
+else:
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: the directory is not served by any web server.
+        "OPTIONS": {"location": str(ATTACHMENTS_DIR), "base_url": None,
+                    "file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    }
+# Uploads are streamed to a temporary file past this size (Django's default
+# 2.5 MB), so a 25 MB document never sits whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail ---------------------------------------------------------------
 def _email_from_url(url):

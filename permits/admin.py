@@ -845,3 +845,7 @@ def _event_model(object_id):
     except (LookupError, ValueError):
         return None
     return model if issubclass(model, Event) and not model._meta.proxy else None
+
+
+# The operators' screen for webhooks (permits/events).
+from .events import admin as _events_admin  # noqa: E402,F401

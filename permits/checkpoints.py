@@ -368,9 +368,13 @@ def verify_ledger(*, checkpoint_files=(), directory=None, chunk_size=2000, examp
        hash, with exactly ``size`` decisions up to it (a prefix of today's chain);
     4. compare each directory file's decision list with the database: the first
        missing or different decision is named;
-    5. set-based cross-checks: every permit's stored status is the last
-       decision's ``to_status`` (``pending`` with none); every decision has a
-       matching insert event in the audit trail, and no insert event lacks its decision.
+    5. set-based cross-checks: every permit's stored status is its last
+       standing decision's ``to_status`` (not an amendment, a rescission or a
+       rescinded decision; ``pending`` with none); every rescission undoes the
+       decision it voids; every decision has a
+       matching insert event in the audit trail, and no insert event lacks its decision;
+       every decision recorded since the event feed began has its event of the
+       feed, of the type of its kind (permits/events/outbox.py).
 
     Memory grows with the number of checkpoints (three numbers each), never
     with the number of decisions or permits.
@@ -388,6 +392,7 @@ def verify_ledger(*, checkpoint_files=(), directory=None, chunk_size=2000, examp
             _check_file_list(report, item, chunk_size=chunk_size)
     _check_statuses(report, examples)
     _check_audit_events(report, examples)
+    _check_outbox_events(report, examples)
     return report
 
 
@@ -476,14 +481,29 @@ def _check_file_list(report, item, *, chunk_size):
         report.add(str(exc))
 
 
+# The stored status must be what the permit's standing decisions give: the
+# last one that is not an amendment, a rescission or rescinded (pending with
+# none). And every rescission must have returned the permit to the voided
+# decision's from_status, and void a decision of its own permit.
 _STATUS_SQL = """
     SELECT p.number, p.status, COALESCE(d.to_status, 'pending'), count(*) OVER ()
       FROM permits_permit p
       LEFT JOIN LATERAL (
-            SELECT to_status FROM permits_decision WHERE permit_id = p.id ORDER BY id DESC LIMIT 1
+            SELECT s.to_status FROM permits_decision s
+             WHERE s.permit_id = p.id AND s.kind NOT IN ('amend', 'rescind')
+               AND NOT EXISTS (SELECT 1 FROM permits_decision r WHERE r.rescinds_id = s.id)
+             ORDER BY s.id DESC LIMIT 1
       ) d ON TRUE
      WHERE p.status <> COALESCE(d.to_status, 'pending')
      ORDER BY p.id
+     LIMIT %s
+"""
+_RESCISSION_SQL = """
+    SELECT r.id, v.id, count(*) OVER ()
+      FROM permits_decision r JOIN permits_decision v ON v.id = r.rescinds_id
+     WHERE r.to_status <> v.from_status OR r.from_status <> v.to_status OR r.permit_id <> v.permit_id
+           OR v.id > r.id
+     ORDER BY r.id
      LIMIT %s
 """
 
@@ -495,10 +515,12 @@ _WITHOUT_EVENT_SQL = """
             SELECT 1 FROM permits_decisionevent e
              WHERE e.pgh_obj_id = d.id AND e.pgh_label = 'insert'
                AND (e.permit_id, e.kind, e.from_status, e.to_status, e.effective_on, e.recorded_at,
-                    e.authority, e.reason, e.decided_by_id, e.batch, e.hash, e.previous_hash)
+                    e.authority, e.reason, e.decided_by_id, e.batch, e.hash, e.previous_hash,
+                    e.changes, e.rescinds_id)
                    IS NOT DISTINCT FROM
                    (d.permit_id, d.kind, d.from_status, d.to_status, d.effective_on, d.recorded_at,
-                    d.authority, d.reason, d.decided_by_id, d.batch, d.hash, d.previous_hash)
+                    d.authority, d.reason, d.decided_by_id, d.batch, d.hash, d.previous_hash,
+                    d.changes, d.rescinds_id)
      )
      ORDER BY d.id
      LIMIT %s
@@ -520,6 +542,12 @@ def _check_statuses(report, examples):
     for number, stored, expected, total in rows:
         report.add(f"permit {number}: stored status {stored}, its decisions give {expected} "
                    f"({total} permit(s) disagree)")
+    with connection.cursor() as cursor:
+        cursor.execute(_RESCISSION_SQL, [examples])
+        rows = cursor.fetchall()
+    for rescission_id, voided_id, total in rows:
+        report.add(f"decision {rescission_id} rescinds decision {voided_id} but does not undo it "
+                   f"({total} rescission(s) disagree)", rescission_id)
 
 
 def _check_audit_events(report, examples):
@@ -534,3 +562,30 @@ def _check_audit_events(report, examples):
     for decision_id, total in orphaned:
         report.add(f"decision {decision_id} is in the audit trail but missing from the ledger "
                    f"({total} such event(s))", decision_id)
+
+
+# Decisions since the first one with an event of the feed (older ones predate
+# it) that lack their event, or whose event tells another permit or kind.
+_WITHOUT_FEED_EVENT_SQL = """
+    WITH first AS (SELECT min(decision_id) AS id FROM permits_event),
+         kinds(kind, type) AS (SELECT * FROM unnest(%s::text[], %s::text[])),
+         bad AS (
+           SELECT d.id FROM permits_decision d CROSS JOIN first
+             LEFT JOIN permits_event e ON e.decision_id = d.id
+             LEFT JOIN kinds k ON k.kind = d.kind
+            WHERE first.id IS NOT NULL AND d.id >= first.id
+              AND (e.seq IS NULL OR e.permit_id <> d.permit_id OR e.type IS DISTINCT FROM k.type))
+    SELECT id, count(*) OVER () FROM bad ORDER BY id LIMIT %s
+"""
+
+
+def _check_outbox_events(report, examples):
+    from .events.outbox import EVENT_TYPE_OF_KIND
+
+    with connection.cursor() as cursor:
+        cursor.execute(_WITHOUT_FEED_EVENT_SQL, [list(EVENT_TYPE_OF_KIND), list(EVENT_TYPE_OF_KIND.values()),
+                                                 examples])
+        rows = cursor.fetchall()
+    for decision_id, total in rows:
+        report.add(f"decision {decision_id} has no matching event in the event feed "
+                   f"({total} decision(s) lack one)", decision_id)

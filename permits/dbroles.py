@@ -26,7 +26,9 @@ TRUNCATE_TRIGGER = "append_only_no_truncate"
 # permits_ledgercheckpoint is named here so that it is protected as soon as
 # the table exists. pghistory_context is unused (events carry their own
 # context) but would be the place to forge a request's context.
-NAMED_PROTECTED_TABLES = ("permits_decision", "permits_ledgercheckpoint", "pghistory_context")
+NAMED_PROTECTED_TABLES = (
+    "permits_decision", "permits_ledgercheckpoint", "pghistory_context", "permits_event", "reviews_attachment",
+)
 
 # What tells the owner's connection from the runtime role's.
 CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")

@@ -16,20 +16,31 @@ LEDGER_LOCK_KEY = 7_310_200_001
 
 
 def canonical(*, permit_number, kind, from_status, to_status, effective_on, recorded_at,
-              authority, reason, decided_by_id, batch):
+              authority, reason, decided_by_id, batch, changes=None, rescinds=None):
+    """The hashed content of a decision, as canonical JSON.
+
+    ``changes`` (an amendment's) and ``rescinds`` (a rescission's) join the
+    content only when set: the decisions recorded before they existed keep
+    the exact content, and so the hash, they were recorded with.
+    """
+    content = {
+        "permit": permit_number,
+        "kind": kind,
+        "from": from_status,
+        "to": to_status,
+        "effective_on": effective_on.isoformat(),
+        "recorded_at": recorded_at.isoformat(),
+        "authority": authority,
+        "reason": reason,
+        "decided_by": decided_by_id,
+        "batch": str(batch) if batch else None,
+    }
+    if changes is not None:
+        content["changes"] = changes
+    if rescinds is not None:
+        content["rescinds"] = rescinds
     return json.dumps(
-        {
-            "permit": permit_number,
-            "kind": kind,
-            "from": from_status,
-            "to": to_status,
-            "effective_on": effective_on.isoformat(),
-            "recorded_at": recorded_at.isoformat(),
-            "authority": authority,
-            "reason": reason,
-            "decided_by": decided_by_id,
-            "batch": str(batch) if batch else None,
-        },
+        content,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -72,7 +83,7 @@ def verify_chain(*, chunk_size=2000, after_id=0, head=GENESIS_HASH, count=0, upt
     sql = """
         SELECT d.id, p.number, d.kind, d.from_status, d.to_status, d.effective_on,
                d.recorded_at, d.authority, d.reason, d.decided_by_id, d.batch,
-               d.hash, d.previous_hash
+               d.hash, d.previous_hash, d.changes, d.rescinds_id
           FROM permits_decision d JOIN permits_permit p ON p.id = d.permit_id
          WHERE d.id > %s AND d.id <= %s
          ORDER BY d.id
@@ -87,13 +98,16 @@ def verify_chain(*, chunk_size=2000, after_id=0, head=GENESIS_HASH, count=0, upt
         if not rows:
             return count, head, None
         for (pk, number, kind, from_status, to_status, effective_on, recorded_at, authority,
-             reason, decided_by_id, batch, stored_hash, previous_hash) in rows:
+             reason, decided_by_id, batch, stored_hash, previous_hash, changes, rescinds) in rows:
             if previous_hash != head:
                 return count, head, ChainBreak(pk, "previous_hash does not match the decision before it")
+            if isinstance(changes, str):
+                # Django's connection reads jsonb as text (JSONField parses it).
+                changes = json.loads(changes)
             content = canonical(
                 permit_number=number, kind=kind, from_status=from_status, to_status=to_status,
                 effective_on=effective_on, recorded_at=recorded_at, authority=authority,
-                reason=reason, decided_by_id=decided_by_id, batch=batch,
+                reason=reason, decided_by_id=decided_by_id, batch=batch, changes=changes, rescinds=rescinds,
             )
             if chain_hash(previous_hash, content) != stored_hash:
                 return count, head, ChainBreak(pk, "hash does not match the decision's content")

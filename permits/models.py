@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -191,6 +191,20 @@ def status_today_q(statuses, day=None):
     return q
 
 
+def standing_decisions(known_at=None):
+    """The decisions that set a permit's status, as the register stood at ``known_at`` (None: now).
+
+    The queryset form of ``Decision.counts_at``: not an amendment or a
+    rescission, recorded by ``known_at``, and not rescinded by then.
+    """
+    decisions = Decision.objects.exclude(kind__in=NON_STANDING_KINDS)
+    if known_at is None:
+        return decisions.filter(rescission__isnull=True)
+    return decisions.filter(recorded_at__lte=known_at).exclude(
+        Exists(Decision.objects.filter(rescinds=OuterRef("pk"), recorded_at__lte=known_at))
+    )
+
+
 class PermitQuerySet(models.QuerySet):
     """Permits, with their status on a day defined once (see ``standing_from``)."""
 
@@ -203,9 +217,9 @@ class PermitQuerySet(models.QuerySet):
                 When(status__in=sorted(LAPSING_STATUSES), valid_until__lt=day, then=lapsed),
                 default=F("status"), output_field=models.CharField(),
             ))
-        # A past day: the last decision (in recording order) in effect then,
-        # one probe of the (permit, id) index of decisions per permit.
-        last = Decision.objects.filter(permit=OuterRef("pk"), effective_on__lte=day).order_by("-id")
+        # A past day: the last standing decision (in recording order) in effect
+        # then, one probe of the (permit, id) index of decisions per permit.
+        last = standing_decisions().filter(permit=OuterRef("pk"), effective_on__lte=day).order_by("-id")
         return self.alias(
             _decided_status=Coalesce(Subquery(last.values("to_status")[:1]), Value(str(PermitStatus.PENDING))),
         ).annotate(status_on_day=Case(
@@ -314,25 +328,37 @@ class Permit(models.Model):
     def __str__(self):
         return self.number
 
-    def standing_on(self, day=None, *, decisions=None):
+    def standing_on(self, day=None, *, decisions=None, known_at=None):
         """The permit's ``Standing`` on ``day`` (default today); None before the permit started.
 
-        ``decisions`` (in id order) saves the query when the caller has them.
+        ``known_at`` (an aware datetime; None: now) asks as the register stood
+        then: only decisions recorded by that instant count, and a rescission
+        recorded later voids nothing yet. A rescinded decision counts for no
+        day at all (it was void from the start); amendments and rescissions
+        never set the status (``Decision.counts_at``). ``decisions`` (in id
+        order, with ``rescission`` loaded) saves the query when the caller has them.
         """
         day = day or today()
         if day < self.starts_on:
             return None
         if decisions is None:
-            decisions = self.decisions.order_by("id")
-        cause = None
+            decisions = self.decisions.select_related("rescission").order_by("id")
+        cause, valid_until = None, self.valid_until
+        amended_later = False
         for decision in decisions:
-            if decision.effective_on <= day:
+            if decision.effective_on <= day and decision.counts_at(known_at):
                 cause = decision
-        return standing_from(starts_on=self.starts_on, valid_until=self.valid_until, day=day, decision=cause)
+            if (known_at is not None and not amended_later and decision.kind == DecisionKind.AMEND
+                    and decision.recorded_at > known_at and "valid_until" in (decision.changes or {})):
+                # The validity the register knew then: before the first later amendment of it.
+                before = decision.changes["valid_until"][0]
+                valid_until = dt.date.fromisoformat(before) if before else None
+                amended_later = True
+        return standing_from(starts_on=self.starts_on, valid_until=valid_until, day=day, decision=cause)
 
-    def status_on(self, day=None, *, decisions=None):
+    def status_on(self, day=None, *, decisions=None, known_at=None):
         """The permit's status on ``day`` (default today); None before the permit started."""
-        standing = self.standing_on(day, decisions=decisions)
+        standing = self.standing_on(day, decisions=decisions, known_at=known_at)
         return None if standing is None else standing.status
 
     @property
@@ -432,6 +458,14 @@ class DecisionKind(models.TextChoices):
     REINSTATE = "reinstate", _("Reinstate")
     CANCEL = "cancel", _("Cancel")
     EXPIRE = "expire", _("Expire")
+    AMEND = "amend", _("Amend")
+    RESCIND = "rescind", _("Rescind")
+
+
+# Kinds that correct the record rather than move the status: an amendment keeps
+# it, a rescission voids an earlier decision. Neither is the decision that put
+# a permit in its status, so the read model looks past both.
+NON_STANDING_KINDS = (DecisionKind.AMEND.value, DecisionKind.RESCIND.value)
 
 
 class Decision(models.Model):
@@ -457,6 +491,14 @@ class Decision(models.Model):
     batch = models.UUIDField(null=True, blank=True, db_index=True)
     hash = models.CharField(max_length=64, unique=True)
     previous_hash = models.CharField(max_length=64)
+    # An amendment's {"field": [before, after]}; null for every other kind.
+    changes = models.JSONField(null=True, blank=True)
+    # The decision a rescission voids. The voided row is never updated (the
+    # ledger is append-only): "rescinded by" is this relation read backwards,
+    # and one-to-one, so a decision is rescinded at most once.
+    rescinds = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescission"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -466,10 +508,46 @@ class Decision(models.Model):
             choices_constraint("from_status", PermitStatus.choices),
             choices_constraint("to_status", PermitStatus.choices),
             models.CheckConstraint(condition=~Q(reason=""), name="decision_reason_not_blank"),
+            models.CheckConstraint(
+                condition=Q(changes__isnull=True) | Q(kind="amend"), name="decision_changes_only_amend",
+            ),
+            models.CheckConstraint(
+                condition=Q(rescinds__isnull=True, kind__in=["issue", "deny", "suspend", "reinstate", "cancel",
+                                                              "expire", "amend"])
+                | Q(rescinds__isnull=False, kind="rescind"),
+                name="decision_rescinds_iff_rescind",
+            ),
         ]
 
     def __str__(self):
         return f"{self.kind} {self.permit_id} {self.effective_on}"
+
+    @property
+    def rescinded_by_id(self):
+        """The id of the rescission that voided this decision, or None.
+
+        Load with ``select_related("rescission")`` (or set the cache) to spare a query per row.
+        """
+        try:
+            return self.rescission.pk
+        except Decision.DoesNotExist:
+            return None
+
+    def counts_at(self, known_at=None):
+        """True when this decision sets the status as the register stood at ``known_at`` (None: now).
+
+        Amendments and rescissions never set it; a decision counts once it is
+        recorded and until a rescission of it is recorded. Needs ``rescission`` loaded.
+        """
+        if self.kind in NON_STANDING_KINDS:
+            return False
+        if known_at is not None and self.recorded_at > known_at:
+            return False
+        try:
+            rescission = self.rescission
+        except Decision.DoesNotExist:
+            return True
+        return known_at is not None and rescission.recorded_at > known_at
 
 
 
@@ -617,3 +695,12 @@ class AuditEvent(Events):
         proxy = True
         verbose_name = "audit event"
         verbose_name_plural = "audit trail"
+
+
+# Events of the register and their webhooks (issue 14): models of this app,
+# kept in their own module.
+from .events.models import (  # noqa: E402,F401
+    Delivery, DeliveryAttempt, DeliveryState, Event, WebhookEndpoint, WebhookSecret,
+)
+# Long work in the background (permits/jobs/): imported here so that Django loads the model.
+from .jobs.models import Job, JobKind, JobState  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""E-mail to exporters when a permit is suspended, cancelled or reinstated.
+"""E-mail to exporters when a permit is suspended, cancelled, reinstated or amended,
+or a decision on it is rescinded.
 
 The notice is recorded as owed in the decision's own transaction (so it cannot
 be lost), and sent after commit by a task that retries while the mail server
@@ -16,12 +17,15 @@ from .models import DecisionKind, ExporterNotice
 
 logger = logging.getLogger(__name__)
 
-NOTIFIED_KINDS = frozenset({DecisionKind.SUSPEND, DecisionKind.CANCEL, DecisionKind.REINSTATE})
+NOTIFIED_KINDS = frozenset({DecisionKind.SUSPEND, DecisionKind.CANCEL, DecisionKind.REINSTATE,
+                            DecisionKind.AMEND, DecisionKind.RESCIND})
 
 _VERB = {
     DecisionKind.SUSPEND: "suspended",
     DecisionKind.CANCEL: "cancelled",
     DecisionKind.REINSTATE: "reinstated",
+    DecisionKind.AMEND: "amended",
+    DecisionKind.RESCIND: "corrected",
 }
 
 
@@ -60,11 +64,23 @@ def _message(decision):
     body = (
         f"Export permit {permit.number} ({permit.exporter}, destination {permit.destination_id}) "
         f"has been {verb}, effective {decision.effective_on.isoformat()}.\n\n"
+        f"{_correction(decision)}"
         f"Authority: {decision.authority}\n"
         f"Reason: {decision.reason}\n\n"
         f"Decision reference: {decision.pk} (ledger hash {decision.hash}).\n"
     )
     return subject, body
+
+
+def _correction(decision):
+    """What an amendment changed, or which decision a rescission voided (empty for other kinds)."""
+    if decision.kind == DecisionKind.AMEND and decision.changes:
+        lines = "".join(f"  {field}: {before} -> {after}\n" for field, (before, after) in sorted(decision.changes.items()))
+        return f"Changes:\n{lines}\n"
+    if decision.kind == DecisionKind.RESCIND and decision.rescinds_id:
+        return (f"Decision {decision.rescinds_id} was rescinded as recorded in error; "
+                f"the permit is {decision.to_status} again.\n\n")
+    return ""
 
 
 def send_owed_notices(decision_ids=None):

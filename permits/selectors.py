@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce
 from permits.core.db import prepared_cursor
 from .core.errors import NotStarted  # noqa: F401 (raised here)
 
+from django.utils import timezone
+
 from .matching import entry_q
 from .core.clock import today
 from .models import Decision, Destination, LedgerCheckpoint, Permit, PermitItem, standing_from, status_today_q
@@ -21,50 +23,64 @@ class StatusAsOf:
     as_of: dt.date
     since: dt.date | None
     decision: Decision | None
+    known_at: dt.datetime | None = None
 
 
-def status_as_of(permit, as_of=None, decisions=None):
-    """The permit's status on ``as_of`` (default: today): ``Permit.standing_on`` with its number and date.
+def status_as_of(permit, as_of=None, decisions=None, known_at=None):
+    """The permit's status on ``as_of`` (default: today) as the register stood at ``known_at``
+    (default: now): ``Permit.standing_on`` with its number and dates.
 
     Raises NotStarted for a date before the permit started.
     """
     as_of = as_of or today()
-    standing = permit.standing_on(as_of, decisions=decisions)
+    standing = permit.standing_on(as_of, decisions=decisions, known_at=known_at)
     if standing is None:
         raise NotStarted(f"Permit {permit.number} had not started on {as_of.isoformat()}.")
-    return _answer(permit.number, as_of, standing)
+    return _answer(permit.number, as_of, standing, known_at)
 
 
-def _answer(number, as_of, standing):
+def _answer(number, as_of, standing, known_at=None):
     return StatusAsOf(number=number, status=standing.status, as_of=as_of, since=standing.since,
-                      decision=standing.decision)
+                      decision=standing.decision, known_at=known_at or timezone.now())
 
 
+# The read model's rule (Permit.standing_on, standing_decisions) in one
+# statement: the last standing decision in effect on the day ($1) as the
+# register stood at $2 ('infinity': now), and the valid_until known then (the
+# "before" of the first amendment of it recorded later).
 _STATUS_SQL = """
-SELECT p.number, p.starts_on, p.valid_until,
+SELECT p.number, p.starts_on,
+       COALESCE((SELECT (a.changes->'valid_until'->>0)::date FROM permits_decision a
+                  WHERE a.permit_id = p.id AND a.kind = 'amend' AND a.recorded_at > %(known_at)s
+                    AND a.changes ? 'valid_until'
+                  ORDER BY a.id LIMIT 1), p.valid_until),
        d.id, d.kind, d.to_status, d.effective_on, d.authority, d.reason
 FROM permits_permit p
 LEFT JOIN LATERAL (
-    SELECT id, kind, to_status, effective_on, authority, reason
-    FROM permits_decision
-    WHERE permit_id = p.id AND effective_on <= %s
-    ORDER BY id DESC LIMIT 1
+    SELECT s.id, s.kind, s.to_status, s.effective_on, s.authority, s.reason
+    FROM permits_decision s
+    WHERE s.permit_id = p.id AND s.effective_on <= %(as_of)s AND s.recorded_at <= %(known_at)s
+      AND s.kind NOT IN ('amend', 'rescind')
+      AND NOT EXISTS (SELECT 1 FROM permits_decision r WHERE r.rescinds_id = s.id AND r.recorded_at <= %(known_at)s)
+    ORDER BY s.id DESC LIMIT 1
 ) d ON true
-WHERE p.number = %s
+WHERE p.number = %(number)s
 """
 
 
-def status_of_number(number, as_of=None):
+def status_of_number(number, as_of=None, known_at=None):
     """``status_as_of`` for the permit numbered ``number``, in one query; None if there is none.
 
     The API's status endpoint is what customs calls at every border crossing:
     instead of the permit and then all its decisions, one statement returns
     the permit with the last decision (in recording order) in effect on the
     date, served by the unique number and the (permit, id) index of decisions.
+    ``known_at`` (aware; default now) answers as the register stood then.
     """
     as_of = as_of or today()
     with prepared_cursor() as cursor:
-        cursor.execute(_STATUS_SQL, [as_of, number])
+        cursor.execute(_STATUS_SQL, {"as_of": as_of, "number": number,
+                                     "known_at": known_at if known_at is not None else "infinity"})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -78,7 +94,7 @@ def status_of_number(number, as_of=None):
                          authority=authority, reason=reason)
     # The SQL only finds the last decision in effect; the rule is the model's.
     return _answer(number, as_of, standing_from(starts_on=starts_on, valid_until=valid_until,
-                                                day=as_of, decision=cause))
+                                                day=as_of, decision=cause), known_at)
 
 
 def permit_detail_queryset():
@@ -87,7 +103,8 @@ def permit_detail_queryset():
         .prefetch_related(
             "items",
             "assurances",
-            Prefetch("decisions", queryset=Decision.objects.select_related("decided_by").order_by("id")),
+            Prefetch("decisions", queryset=Decision.objects.select_related("decided_by", "rescission")
+                     .order_by("id")),
         )
         .annotate(total_value=Sum("items__value"))
     )
@@ -194,6 +211,30 @@ def search_count(*, q=None, destination=None, status=None, exporter=None, contro
 def measures_in_force(destination, on_day=None):
     on_day = on_day or today()
     return [m for m in destination.measures.all() if m.in_force_on(on_day)]
+
+
+def _entry_matches(entry, pattern):
+    # The contract's entry-matching rule (permits/matching.py), for a few items in Python.
+    return entry == pattern or (pattern[-1] in "-." and entry.startswith(pattern)) or entry.startswith(pattern + ".")
+
+
+def measure_warnings(permit, on_day=None):
+    """Texts for the measures in force today on the permit's destination that cover its goods.
+
+    A measure with no scope covers every item; a scoped one (e.g. '2-', Group 2)
+    those whose control entry it matches. Shown to the official who records
+    or issues the permit: the register does not refuse it, the official decides.
+    """
+    entries = [item.control_entry for item in permit.items.all()]
+    warnings = []
+    for measure in measures_in_force(permit.destination, on_day):
+        if measure.scope and not any(_entry_matches(e, measure.scope) for e in entries):
+            continue
+        text = f"{permit.destination.name}: {measure.summary}"
+        if measure.notice_reference:
+            text += f" — {measure.notice_reference}"
+        warnings.append(text)
+    return warnings
 
 
 def active_permits_count():

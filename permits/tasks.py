@@ -104,3 +104,26 @@ def write_ledger_checkpoint():
     logger.info("Ledger checkpoint signed: %s decisions, last %s, head %s",
                 checkpoint.size, checkpoint.last_id, checkpoint.head)
     return {"ok": True, "written": True, "last_id": checkpoint.last_id, "size": checkpoint.size}
+
+
+# Webhook deliveries (permits/events): registered with this app's tasks.
+from .events.tasks import deliver_webhooks, sweep_webhook_deliveries  # noqa: E402,F401
+# --- Long work in the background (permits/jobs/) -------------------------------
+
+@shared_task(name="permits.tasks.run_job")
+def run_job(job_id):
+    """Run one job (idempotent: a job already claimed or finished is left alone)."""
+    from .jobs import services as jobs
+
+    jobs.run(job_id)
+
+
+@shared_task(name="permits.tasks.sweep_jobs")
+def sweep_jobs():
+    """Periodic: ring again for jobs left queued; fail those whose worker died."""
+    from .jobs import services as jobs
+
+    requeued, failed = jobs.sweep()
+    if failed:
+        logging.getLogger("permits.jobs").error("Jobs failed by the sweep (worker lost): %s", failed)
+    return {"requeued": requeued, "failed": failed}

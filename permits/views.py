@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import OuterRef, Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,10 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import imports, selectors, services
 from .core.http import role_required, safe_next  # noqa: F401 (the pages' role gate)
-from .forms import AssuranceComplianceForm, PermitSearchForm
-from .models import EndUseAssurance, PermitItem
+from .forms import AssuranceComplianceForm, ImportForm, ItemFormSet, PermitForm, PermitSearchForm
+from .jobs.selectors import visible_jobs
+from .jobs.services import start_job
+from .models import EndUseAssurance, JobKind, PermitItem
 from .core.roles import OFFICIAL, READ_ROLES, has_role
 from .selectors import permit_list_queryset
 
@@ -127,3 +130,131 @@ def assurance_update(request, number, pk):
     return redirect(target)
 
 
+
+
+# --- Recording a permit, importing a file, watching a job (officials) ------------
+
+MAX_ITEM_ROWS = 200
+
+
+@role_required(OFFICIAL)
+def permit_new(request):
+    """Record an application (pending) or an issued permit with its items.
+
+    Rows of items are added and removed by plain submit buttons (no script
+    needed); the register's rules are ``services.create_permit``'s, and its
+    messages go back onto the fields they name.
+    """
+    if request.method != "POST":
+        form, items = PermitForm(), ItemFormSet(prefix="items", initial=[{}])
+        return _permit_form_page(request, form, items, show_errors=False)
+    data = request.POST
+    if "add_item" in data or "remove_item" in data:
+        # Not a submission yet: the page again, unbound (no errors), with the rows as changed.
+        rows = _resized_items(data, add="add_item" in data, remove=data.get("remove_item"))
+        form = PermitForm(initial={name: data.get(name) for name in PermitForm.base_fields})
+        items = ItemFormSet(prefix="items", initial=rows)
+        return _permit_form_page(request, form, items, show_errors=False)
+    form, items = PermitForm(data), ItemFormSet(data, prefix="items")
+    if form.is_valid() and items.is_valid():
+        live = [f for f in items.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        fields = {**form.cleaned_data, "destination": form.cleaned_data["destination"]}
+        fields["received_on"] = fields["received_on"] or None
+        try:
+            permit = services.create_permit(
+                recorded_by=request.user,
+                items=[{k: f.cleaned_data[k] for k in ("control_entry", "description", "quantity", "value")}
+                       for f in live],
+                **fields,
+            )
+        except services.InvalidInput as exc:
+            _errors_onto_form(exc.errors, form, live)
+        else:
+            messages.success(request, _("Permit %(number)s recorded.") % {"number": permit.number})
+            # The register does not refuse a permit a measure covers: the official is told, and decides.
+            for text in selectors.measure_warnings(permit):
+                messages.warning(request, text)
+            return redirect("permit-detail", permit.number)
+    return _permit_form_page(request, form, items, show_errors=True, status=400)
+
+
+def _resized_items(data, *, add, remove):
+    """The posted item rows, with one more blank row, or without row ``remove``."""
+    try:
+        total = max(0, min(int(data.get("items-TOTAL_FORMS", "1")), MAX_ITEM_ROWS))
+    except ValueError:
+        total = 1
+    names = ("control_entry", "description", "quantity", "value")
+    rows = [{name: data.get(f"items-{i}-{name}", "") for name in names} for i in range(total)]
+    if remove is not None and str(remove).isdigit() and int(remove) < len(rows) and len(rows) > 1:
+        rows.pop(int(remove))
+    if add and len(rows) < MAX_ITEM_ROWS:
+        rows.append({name: "" for name in names})
+    return rows or [{name: "" for name in names}]
+
+
+def _errors_onto_form(errors, form, item_forms):
+    for name, messages_ in errors.items():
+        if name == "items" and messages_ and all(isinstance(m, dict) for m in messages_):
+            for item_form, item_errors in zip(item_forms, messages_):
+                for item_name, item_messages in item_errors.items():
+                    for message in item_messages:
+                        item_form.add_error(item_name if item_name in item_form.fields else None, message)
+            continue
+        for message in messages_:
+            form.add_error(name if name in form.fields else None, str(message))
+
+
+def _error_summary(form, items):
+    """(anchor or None, message) for every error, in page order: the GOV.UK error summary."""
+    problems = [(None, str(m)) for m in form.non_field_errors()]
+    problems += [(f"#{form[name].id_for_label}", str(m)) for name in form.fields for m in form.errors.get(name, ())]
+    problems += [(None, str(m)) for m in items.non_form_errors()]
+    for index, item in enumerate(items.forms, start=1):
+        for name in item.fields:
+            for message in item.errors.get(name, ()):
+                label = _("Item %(n)s: %(field)s") % {"n": index, "field": item.fields[name].label}
+                problems.append((f"#{item[name].id_for_label}", f"{label} — {message}"))
+        problems += [(None, str(m)) for m in item.non_field_errors()]
+    return problems
+
+
+def _permit_form_page(request, form, items, *, show_errors, status=200):
+    problems = _error_summary(form, items) if show_errors else []
+    return render(request, "permits/permit_new.html", {
+        "form": form, "items": items, "problems": problems, "max_items": MAX_ITEM_ROWS,
+    }, status=status)
+
+
+@role_required(OFFICIAL)
+def permit_import(request):
+    """Upload a CSV or XLSX export; the import runs as a job whose page shows its progress."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > imports.MAX_BYTES:
+                raise imports.FileRejected(_("The file is larger than %(size)s MB.")
+                                           % {"size": imports.MAX_BYTES // (1024 * 1024)})
+            data = upload.read()
+            imports.check_upload(data)
+        except imports.FileRejected as exc:
+            form.add_error("file", exc.detail)
+        else:
+            with transaction.atomic():
+                job = start_job(kind=JobKind.IMPORT_PERMITS, created_by=request.user, payload=data,
+                                params={"filename": str(upload.name or "")[:200]})
+            return redirect("job-detail", job.pk)
+    problems = [(f"#{form[name].id_for_label}", str(m)) for name in form.fields for m in form.errors.get(name, ())]
+    return render(request, "permits/permit_import.html", {
+        "form": form, "problems": problems, "columns": imports.COLUMNS, "required": imports.REQUIRED_COLUMNS,
+        "max_mb": imports.MAX_BYTES // (1024 * 1024),
+    }, status=400 if form.errors else 200)
+
+
+@role_required(*READ_ROLES)
+def job_detail(request, pk):
+    """A job's progress and result; polled by htmx (the fragment alone) until it finishes."""
+    job = get_object_or_404(visible_jobs(request.user), pk=pk)
+    template = "permits/_job_progress.html" if getattr(request, "htmx", False) else "permits/job_detail.html"
+    return render(request, template, {"job": job})

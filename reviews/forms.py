@@ -5,7 +5,10 @@ from django_countries import countries
 from permits.matching import is_valid_pattern
 from permits.models import DEFAULT_AUTHORITY, Destination
 
-from .models import Credibility, Criterion, FlagStatus, Recommendation, Relevance, RiskLevel, SourceType
+from .models import (
+    Credibility, Criterion, EvidenceStatus, FlagStatus, Recommendation, Relevance, RiskLevel, SourceReliability,
+    SourceType,
+)
 
 FLAG_SORT_CHOICES = [
     ("newest", _("Newest first")),
@@ -85,6 +88,8 @@ class EvidenceForm(forms.Form):
     location = forms.CharField(label=_("Location"), required=False, max_length=200)
     credibility = forms.ChoiceField(label=_("Credibility"),
                                     choices=[("", _("Choose…"))] + list(Credibility.choices))
+    source_reliability = forms.ChoiceField(label=_("Reliability of the source"), choices=SourceReliability.choices,
+                                           initial=SourceReliability.F, required=False)
     control_entries = forms.CharField(
         label=_("Control-list entries named"), required=False, max_length=2000,
         help_text=_("Separated by commas, for example 2-15, 2-5"),
@@ -129,7 +134,7 @@ class EvidenceForm(forms.Form):
         return {k: c[k] for k in (
             "title", "summary", "source_type", "source_reference", "observed_on", "diverted_to",
             "location", "credibility", "control_entries", "end_users",
-        )}
+        )} | {"source_reliability": c.get("source_reliability") or SourceReliability.F}
 
 
 class OpenReviewForm(forms.Form):
@@ -215,3 +220,78 @@ class DecisionForm(forms.Form):
 class SendBackForm(forms.Form):
     note = forms.CharField(label=_("What more is needed"), max_length=20000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class _CorrectionForm(forms.Form):
+    reason = forms.CharField(label=_("Reasons"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    authority = forms.CharField(label=_("Legal authority"), max_length=200, initial=DEFAULT_AUTHORITY)
+    effective_on = forms.DateField(label=_("Effective on"), required=False,
+                                   help_text=_("Format: YYYY-MM-DD; today if left empty"),
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("A reason is required."))
+        return reason
+
+
+class AmendForm(_CorrectionForm):
+    """An amendment of a permit: its validity, parties and items, prefilled with today's values.
+
+    Only what differs from the permit becomes a change (the service decides).
+    """
+
+    valid_until = forms.DateField(label=_("Valid until"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    consignee = forms.CharField(label=_("Consignee"), max_length=200, required=False)
+    end_user = forms.CharField(label=_("End user"), max_length=200, required=False)
+    end_use = forms.CharField(label=_("End use"), max_length=500, required=False)
+
+    def __init__(self, *args, permit, **kwargs):
+        kwargs.setdefault("initial", {
+            "valid_until": permit.valid_until, "consignee": permit.consignee,
+            "end_user": permit.end_user, "end_use": permit.end_use,
+        })
+        super().__init__(*args, **kwargs)
+        self.item_rows = []
+        for item in permit.items.all():
+            quantity, value = f"item_{item.pk}_quantity", f"item_{item.pk}_value"
+            self.fields[quantity] = forms.IntegerField(
+                label=_("Quantity of %(item)s") % {"item": item.description}, min_value=1,
+                max_value=2_147_483_647, initial=item.quantity)
+            self.fields[value] = forms.DecimalField(
+                label=_("Value of %(item)s") % {"item": item.description}, min_value=0, max_digits=15,
+                decimal_places=2, initial=item.value)
+            self.item_rows.append((item, self[quantity], self[value]))
+
+    def changes(self):
+        """The service's ``changes`` from the cleaned form (every field given; unchanged ones drop out)."""
+        c = self.cleaned_data
+        changes = {name: c[name] for name in ("consignee", "end_user", "end_use")}
+        if c.get("valid_until"):
+            changes["valid_until"] = c["valid_until"]
+        changes["items"] = [
+            {"id": item.pk, "quantity": c[quantity.name], "value": c[value.name]}
+            for item, quantity, value in self.item_rows
+        ]
+        return changes
+
+
+class RescindForm(_CorrectionForm):
+    rescinds = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
+
+
+class EvidenceGradeForm(forms.Form):
+    """Re-grade evidence or change its status (refuted clears its open flags)."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=EvidenceStatus.choices)
+    credibility = forms.ChoiceField(label=_("Credibility of the information"), choices=Credibility.choices)
+    source_reliability = forms.ChoiceField(label=_("Reliability of the source"), choices=SourceReliability.choices)
+    note = forms.CharField(label=_("Note"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("Why: kept in the audit trail. Refuting clears every open flag with this note."))
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Document"), help_text=_(
+        "PDF, image, office document or text; its SHA-256 is recorded."))

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+import pgtrigger
+
 from permits.models import Destination, Permit, choices_constraint
 
 
@@ -27,6 +29,17 @@ class Credibility(models.TextChoices):
     MEDIUM = "medium", _("Medium")
     HIGH = "high", _("High")
     CORROBORATED = "corroborated", _("Corroborated")
+
+
+class SourceReliability(models.TextChoices):
+    """How reliable the source is: the first axis of the Admiralty code (STANAG 2511)."""
+
+    A = "A", _("A — completely reliable")
+    B = "B", _("B — usually reliable")
+    C = "C", _("C — fairly reliable")
+    D = "D", _("D — not usually reliable")
+    E = "E", _("E — unreliable")
+    F = "F", _("F — reliability cannot be judged")
 
 
 class EvidenceStatus(models.TextChoices):
@@ -56,6 +69,9 @@ class DiversionEvidence(models.Model):
     )
     location = models.CharField(max_length=200, blank=True)
     credibility = models.CharField(max_length=16, choices=Credibility.choices)
+    source_reliability = models.CharField(
+        max_length=1, choices=SourceReliability.choices, default=SourceReliability.F
+    )
     control_entries = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     end_users = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     serial_numbers = ArrayField(models.CharField(max_length=100), default=list, blank=True)
@@ -64,6 +80,9 @@ class DiversionEvidence(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # The official's note on the latest re-grading or change of status; each
+    # change (with its note and author) is kept in the audit trail.
+    grading_note = models.TextField(blank=True)
     # Set by the flagging task when it has raised every flag; NULL means the
     # work is still owed (the reconciliation job looks for these).
     flagging_finished_at = models.DateTimeField(null=True, blank=True)
@@ -81,6 +100,7 @@ class DiversionEvidence(models.Model):
         constraints = [
             choices_constraint("source_type", SourceType.choices),
             choices_constraint("credibility", Credibility.choices),
+            choices_constraint("source_reliability", SourceReliability.choices),
             choices_constraint("status", EvidenceStatus.choices),
         ]
 
@@ -101,6 +121,7 @@ class FlagStatus(models.TextChoices):
 class Relevance(models.TextChoices):
     HIGH = "high", _("High")
     MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
 
 
 class Flag(models.Model):
@@ -242,6 +263,54 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.get_criterion_display()}: {self.risk}"
+
+
+class Attachment(models.Model):
+    """A document kept with a piece of evidence or a review case; never changed once stored.
+
+    The stored name is the content's hash, never the uploader's file name
+    (which is kept in ``name`` and sent back only in Content-Disposition).
+    """
+
+    evidence = models.ForeignKey(
+        DiversionEvidence, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    review = models.ForeignKey(
+        ReviewCase, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    # The file's name in the storage alias "attachments" (its SHA-256): the
+    # storage is looked up when used, so settings decide where files go.
+    stored_name = models.CharField(max_length=200)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            # Exactly one owner: the evidence or the review case.
+            models.CheckConstraint(
+                condition=Q(evidence__isnull=False, review__isnull=True)
+                | Q(evidence__isnull=True, review__isnull=False),
+                name="attachment_one_owner",
+            ),
+            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="attachment_sha256_hex"),
+        ]
+        triggers = [
+            # Like the ledger: an attachment, once recorded, is neither edited nor deleted.
+            pgtrigger.Protect(name="attachment_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def open(self):
+        from django.core.files.storage import storages
+
+        return storages["attachments"].open(self.stored_name, "rb")
 
 
 # --- Audit trail (database triggers; see permits/tracking.py) ---------------

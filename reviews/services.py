@@ -18,14 +18,17 @@ from permits.core.errors import InvalidInput, TransitionNotAllowed
 
 from permits.core import roles
 
-from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
+from .models import (
+    Credibility, DiversionEvidence, EvidenceStatus, Flag, FlagStatus, ReviewCase, ReviewStatus,
+    SourceReliability,
+)
 
 logger = logging.getLogger(__name__)
 
 EVIDENCE_FIELDS = (
     "title", "summary", "source_type", "source_organisation", "source_reference", "published_on",
     "observed_on", "diverted_to", "location", "credibility", "control_entries", "end_users",
-    "serial_numbers", "status",
+    "serial_numbers", "status", "source_reliability",
 )
 
 
@@ -93,19 +96,33 @@ def queue_flagging(evidence_id):
     return True
 
 
+# The relevance rule of the API contract, in one place for every statement
+# that raises or re-grades flags. A "match" is a control entry or a party named
+# in the evidence; serial numbers will join it once permit items carry them
+# (add ``OR c.serial_match`` here and compute it in the candidates).
+_RELEVANCE_SQL = (
+    "CASE WHEN (cardinality(c.matched_entries) > 0 OR c.party_match)"
+    " AND c.credibility IN ('medium', 'high', 'corroborated') AND c.source_reliability <> 'E' THEN 'high'"
+    " WHEN cardinality(c.matched_entries) > 0 OR c.party_match"
+    " OR c.credibility IN ('medium', 'high', 'corroborated') THEN 'medium'"
+    " ELSE 'low' END"
+)
+
 # Built once from constant SQL (the entry-matching expression); every value
-# is a bound parameter (hence the nosec below). The candidates are MATERIALIZED
-# so that each permit's matched entries are computed once, not once per
-# expression that reads them. (Comments stay out of the SQL: pg_stat_activity
-# shows only its first 1,024 characters, and the INSERT should be among them.)
-_FLAG_SQL = """
-WITH ev AS (
-    SELECT id, destination_id, title, control_entries,
+# is a bound parameter (hence the nosec below). The candidates are the pairs
+# (live permit, evidence that is not refuted) of one destination, narrowed by
+# the caller to one evidence or one permit; MATERIALIZED so that each pair's
+# matched entries are computed once, not once per expression that reads them.
+# (Comments stay out of the SQL: pg_stat_activity shows only its first 1,024
+# characters, and the INSERT should be among them.)
+_CANDIDATES_SQL = """
+ev AS (
+    SELECT id, destination_id, title, control_entries, credibility, source_reliability,
            ARRAY(SELECT lower(btrim(u)) FROM unnest(end_users) AS u) AS users
-    FROM reviews_diversionevidence WHERE id = %(evidence)s
+    FROM reviews_diversionevidence WHERE {evidence_where} AND status <> 'refuted'
 ),
 candidates AS MATERIALIZED (
-    SELECT p.id AS permit_id, p.destination_id,
+    SELECT p.id AS permit_id, p.destination_id, ev.id AS evidence_id, ev.credibility, ev.source_reliability,
            ARRAY(
                SELECT DISTINCT i.control_entry FROM permits_permititem i, unnest(ev.control_entries) AS pat
                WHERE i.permit_id = p.id AND {match}
@@ -114,15 +131,19 @@ candidates AS MATERIALIZED (
            (lower(btrim(p.consignee)) = ANY(ev.users) OR lower(btrim(p.end_user)) = ANY(ev.users))
                AS party_match,
            ev.title
-    FROM permits_permit p, ev
-    WHERE p.destination_id = ev.destination_id AND p.status = ANY(%(live)s)
-      AND NOT (p.status = ANY(%(lapsing)s) AND p.valid_until < %(today)s)
-),
+    FROM ev JOIN permits_permit p ON p.destination_id = ev.destination_id
+    WHERE {permit_where}
+)
+"""
+
+_LIVE_SQL = "p.status = ANY(%(live)s) AND NOT (p.status = ANY(%(lapsing)s) AND p.valid_until < %(today)s)"
+
+_INSERT_FLAGS_SQL = """
+WITH {candidates},
 inserted AS (
     INSERT INTO reviews_flag (permit_id, evidence_id, destination_id, status, relevance, reason,
                               created_at, resolution_note)
-    SELECT c.permit_id, %(evidence)s, c.destination_id, 'open',
-           CASE WHEN cardinality(c.matched_entries) > 0 OR c.party_match THEN 'high' ELSE 'medium' END,
+    SELECT c.permit_id, c.evidence_id, c.destination_id, 'open', {relevance},
            concat_ws('; ',
                'New evidence on ' || c.destination_id || ': ' || c.title,
                CASE WHEN cardinality(c.matched_entries) > 0
@@ -132,17 +153,89 @@ inserted AS (
            ),
            now(), ''
     FROM candidates c
-    ORDER BY c.permit_id
+    ORDER BY c.permit_id, c.evidence_id
     ON CONFLICT (permit_id, evidence_id) DO NOTHING
-    RETURNING permit_id
+    RETURNING permit_id, evidence_id, destination_id
 ),
 bumped AS (
-    UPDATE permits_permit p SET open_flags = p.open_flags + 1
-    FROM inserted WHERE p.id = inserted.permit_id
+    UPDATE permits_permit p SET open_flags = p.open_flags + n.n
+    FROM (SELECT permit_id, count(*) AS n FROM inserted GROUP BY permit_id) n
+    WHERE p.id = n.permit_id
     RETURNING p.id
+),
+dest AS (
+    UPDATE permits_destination d SET open_flags = d.open_flags + n.n
+    FROM (SELECT destination_id, count(*) AS n FROM inserted GROUP BY destination_id) n
+    WHERE d.code = n.destination_id
+    RETURNING d.code
+),
+raised AS (
+    UPDATE reviews_diversionevidence e SET flags_raised = e.flags_raised + n.n
+    FROM (SELECT evidence_id, count(*) AS n FROM inserted GROUP BY evidence_id) n
+    WHERE e.id = n.evidence_id
+    RETURNING e.id
 )
-SELECT count(*) FROM bumped
-""".format(match=ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat"))  # nosec B608
+SELECT count(*) FROM inserted
+"""
+
+_MATCH = ENTRY_MATCH_SQL.format(entry="i.control_entry", pattern="pat")
+
+_FLAG_SQL = _INSERT_FLAGS_SQL.format(  # nosec B608
+    candidates=_CANDIDATES_SQL.format(evidence_where="id = %(evidence)s", permit_where=_LIVE_SQL, match=_MATCH),
+    relevance=_RELEVANCE_SQL,
+)
+
+_FLAG_PERMIT_SQL = _INSERT_FLAGS_SQL.format(  # nosec B608
+    candidates=_CANDIDATES_SQL.format(
+        evidence_where="destination_id = (SELECT destination_id FROM permits_permit WHERE id = %(permit)s)",
+        permit_where="p.id = %(permit)s AND " + _LIVE_SQL, match=_MATCH),
+    relevance=_RELEVANCE_SQL,
+)
+
+_REGRADE_SQL = """
+WITH {candidates}
+UPDATE reviews_flag f SET relevance = {relevance}
+FROM candidates c
+WHERE f.evidence_id = %(evidence)s AND f.permit_id = c.permit_id AND f.status = 'open'
+  AND f.relevance <> {relevance}
+""".format(  # nosec B608
+    candidates=_CANDIDATES_SQL.format(
+        evidence_where="id = %(evidence)s",
+        permit_where="p.id IN (SELECT permit_id FROM reviews_flag WHERE evidence_id = %(evidence)s AND status = 'open')",
+        match=_MATCH),
+    relevance=_RELEVANCE_SQL,
+)
+
+# Refuting clears every open flag of the evidence and keeps the counters of
+# their permits and destinations right, in one statement. Under READ
+# COMMITTED a flag resolved meanwhile by someone else is re-checked after its
+# lock is released and skipped, so no counter is decremented twice.
+_REFUTE_SQL = """
+WITH cleared AS (
+    UPDATE reviews_flag SET status = 'cleared', resolution_note = %(note)s, resolved_at = now(),
+                            resolved_by_id = %(user)s
+    WHERE evidence_id = %(evidence)s AND status = 'open'
+    RETURNING permit_id, destination_id
+),
+p AS (
+    UPDATE permits_permit pp SET open_flags = GREATEST(pp.open_flags - c.n, 0)
+    FROM (SELECT permit_id, count(*) AS n FROM cleared GROUP BY permit_id) c
+    WHERE pp.id = c.permit_id RETURNING pp.id
+),
+d AS (
+    UPDATE permits_destination dd SET open_flags = GREATEST(dd.open_flags - c.n, 0)
+    FROM (SELECT destination_id, count(*) AS n FROM cleared GROUP BY destination_id) c
+    WHERE dd.code = c.destination_id RETURNING dd.code
+)
+SELECT count(*) FROM cleared
+"""
+
+
+def _flag_params(on_day=None, **extra):
+    # Live as the read model says (Permit.status_today): a permit past its
+    # valid_until is expired, and not flagged, before the daily job records it.
+    return {"live": sorted(LIVE_STATUSES), "lapsing": sorted(LAPSING_STATUSES), "today": on_day or today(),
+            **extra}
 
 
 def flag_evidence(*, evidence_id, on_day=None):
@@ -151,9 +244,9 @@ def flag_evidence(*, evidence_id, on_day=None):
     Idempotent: flags already raised are left alone, so running it twice
     raises nothing new. A constant number of SQL statements whatever the
     number of permits, all in one transaction: a worker killed half-way
-    leaves nothing written. Returns the number of flags raised by this run.
-    ``on_day`` (default today) is the day whose validity counts: only a
-    replay of a past case (the demo) passes another.
+    leaves nothing written. Refuted evidence raises nothing. Returns the
+    number of flags raised by this run. ``on_day`` (default today) is the day
+    whose validity counts: only a replay of a past case (the demo) passes another.
     """
     with transaction.atomic():
         evidence = (
@@ -168,20 +261,119 @@ def flag_evidence(*, evidence_id, on_day=None):
         # Many audited flag rows in one transaction: see define_trigger_ignore_list.
         define_trigger_ignore_list()
         with connection.cursor() as cursor:
-            # Live as the read model says (Permit.status_today): a permit past its
-            # valid_until is expired, and not flagged, before the daily job records it.
-            cursor.execute(_FLAG_SQL, {"evidence": evidence_id, "live": sorted(LIVE_STATUSES),
-                                       "lapsing": sorted(LAPSING_STATUSES), "today": on_day or today()})
+            cursor.execute(_FLAG_SQL, _flag_params(on_day, evidence=evidence_id))
             (raised,) = cursor.fetchone()
-        if raised:
-            Destination.objects.filter(pk=evidence.destination_id).update(
-                open_flags=F("open_flags") + raised
-            )
-        DiversionEvidence.objects.filter(pk=evidence_id).update(
-            flagging_finished_at=timezone.now(),
-            flags_raised=F("flags_raised") + raised,
-        )
+        DiversionEvidence.objects.filter(pk=evidence_id).update(flagging_finished_at=timezone.now())
     return raised
+
+
+def flag_permit(*, permit_id):
+    """Flag one new (or newly issued) permit against its destination's evidence that is not refuted.
+
+    The same statement as flag_evidence, narrowed to one permit; idempotent.
+    The destination's evidence rows are locked first, in id order, as
+    flag_evidence locks its evidence before inserting: the two never wait on
+    each other in opposite orders. Returns the number of flags raised.
+    """
+    from permits.models import Permit
+
+    with transaction.atomic():
+        destination_id = Permit.objects.filter(pk=permit_id).values_list("destination_id", flat=True).first()
+        if destination_id is None:
+            return 0
+        locked = list(
+            DiversionEvidence.objects.select_for_update().filter(destination_id=destination_id)
+            .exclude(status=EvidenceStatus.REFUTED).order_by("id").values_list("id", flat=True)
+        )
+        if not locked:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(_FLAG_PERMIT_SQL, _flag_params(permit=permit_id))
+            (raised,) = cursor.fetchone()
+    return raised
+
+
+def queue_permit_flagging(permit_id):
+    """After a permit is created or issued: queue its flagging (never raises).
+
+    A lost message is not lost work for long: the evidence reconciliation does
+    not cover it, so the task is also cheap to run by hand (flag_permit).
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from .tasks import flag_permit_task
+
+    if time.monotonic() < _broker_down_until:
+        return _flag_permit_inline(permit_id)
+    try:
+        flag_permit_task.apply_async(args=[permit_id], retry=True)
+    except BrokerError:
+        return _flag_permit_inline(permit_id)
+    except Exception:
+        logger.exception("could not queue flagging of permit %s", permit_id)
+        return _flag_permit_inline(permit_id)
+    return True
+
+
+def _flag_permit_inline(permit_id):
+    # One permit is a few rows: with the broker down, do it now rather than lose it.
+    try:
+        flag_permit(permit_id=permit_id)
+    except Exception:
+        logger.exception("flagging of permit %s failed", permit_id)
+        return False
+    return True
+
+
+GRADING_FIELDS = ("status", "credibility", "source_reliability")
+
+
+def update_evidence(*, evidence, note, updated_by, status=None, credibility=None, source_reliability=None):
+    """Re-grade evidence or change its status, with a note; returns the evidence.
+
+    Steps, in one transaction with the evidence row locked: check the input;
+    save the new grades, status and note (the audit trail keeps the change,
+    its author and the note); when the evidence becomes ``refuted``, clear
+    every open flag of it with the note; otherwise, when a grade changed,
+    recompute the relevance of its open flags. Both are single set-based
+    statements. Evidence that stops being refuted is queued for flagging
+    again (permits flagged and cleared before keep their cleared flag).
+    """
+    errors = {}
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = [_("A note is required.")]
+    choices = {"status": EvidenceStatus, "credibility": Credibility, "source_reliability": SourceReliability}
+    changes = {"status": status, "credibility": credibility, "source_reliability": source_reliability}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    for name, value in changes.items():
+        if value not in choices[name].values:
+            errors[name] = [_("Not a valid choice.")]
+    if not changes and "note" not in errors:
+        errors["non_field_errors"] = [_("Give a new status, credibility or source reliability.")]
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        locked = DiversionEvidence.objects.select_for_update().get(pk=evidence.pk)
+        was_refuted = locked.status == EvidenceStatus.REFUTED
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.grading_note = note
+        locked.save(update_fields=[*changes, "grading_note"])
+        if locked.status == EvidenceStatus.REFUTED:
+            if not was_refuted:
+                define_trigger_ignore_list()  # many audited flag rows at once
+                with connection.cursor() as cursor:
+                    cursor.execute(_REFUTE_SQL, {"evidence": locked.pk, "note": note,
+                                                 "user": getattr(updated_by, "pk", None)})
+        else:
+            if set(changes) & {"credibility", "source_reliability"}:
+                define_trigger_ignore_list()
+                with connection.cursor() as cursor:
+                    cursor.execute(_REGRADE_SQL, {"evidence": locked.pk})
+            if was_refuted:
+                transaction.on_commit(lambda: queue_flagging(locked.pk), robust=True)
+    return locked
 
 
 def evidence_awaiting_flagging(*, older_than_seconds=0):
@@ -531,3 +723,9 @@ def send_back_review(*, review, note):
         locked.save(update_fields=["status", "recommendation", "recommendation_rationale", "recommended_by",
                                    "recommended_at", "decision_note"])
     return locked
+
+
+def on_permits_became_live(sender, *, permit_ids, **kwargs):
+    """Receiver of permits.signals.permits_became_live (after commit): queue their flagging."""
+    for permit_id in permit_ids:
+        queue_permit_flagging(permit_id)

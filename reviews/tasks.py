@@ -63,3 +63,18 @@ def reconcile_flagging(older_than_seconds=30):
     if pending:
         logger.info("reconciliation flagged %d of %d evidence records", done, len(pending))
     return done
+
+
+@shared_task(
+    name="reviews.tasks.flag_permit",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=RETRY_ON,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def flag_permit_task(permit_id):
+    """Flag a new or newly issued permit against its destination's evidence. Safe to run twice."""
+    return services.flag_permit(permit_id=permit_id)

@@ -12,10 +12,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from permits.forms import AssuranceComplianceForm, StatusAsOfForm
-from permits.models import Destination, Permit
+from permits.models import Destination, Permit, PermitStatus
 from permits.audit import permit_history
 from permits.core.roles import AUDITOR, DECISION_MAKER, OFFICIAL, has_role
 from permits.selectors import active_permits_count, measures_in_force, per_row, status_as_of
@@ -24,20 +25,25 @@ from permits.core.clock import today
 from permits.core.errors import DomainError, InvalidInput, TransitionNotAllowed
 from permits.views import PAGE_SIZE, READ_ROLES
 from permits.core.http import role_required, safe_next
+from permits import services as register
 
-from . import selectors, services
+from . import attachments, selectors, services
 from .forms import (
+    AmendForm,
+    AttachmentForm,
     BulkResolveForm,
     DecisionForm,
     EvidenceForm,
+    EvidenceGradeForm,
     FindingsForm,
     FlagFilterForm,
     OpenReviewForm,
     RecommendationForm,
+    RescindForm,
     ResolveForm,
     SendBackForm,
 )
-from .models import DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
+from .models import Attachment, DiversionEvidence, Flag, FlagStatus, ReviewCase, ReviewStatus
 
 
 def _error_text(exc):
@@ -181,17 +187,22 @@ def permit_detail(request, number):
     if permit is None:
         raise Http404(_("No permit with this number."))
     decisions = list(permit.decisions.all())
+    for decision in decisions:
+        decision.change_rows = change_rows(permit, decision.changes) if decision.changes else ()
     as_of_form = StatusAsOfForm(request.GET if "as_of" in request.GET else None)
-    as_of_result, as_of_error = None, None
+    as_of_result, as_of_error, as_of_known_at = None, None, None
     if as_of_form.is_bound:
         if as_of_form.is_valid():
             try:
-                as_of_result = status_as_of(permit, as_of_form.cleaned_data["as_of"], decisions=decisions)
+                as_of_known_at = as_of_form.cleaned_data["known_at"]
+                as_of_result = status_as_of(permit, as_of_form.cleaned_data["as_of"], decisions=decisions,
+                                            known_at=as_of_known_at)
             except NotStarted:
                 as_of_error = _("The permit had not started on that date (it started on %(day)s).") % {
                     "day": permit.starts_on.isoformat()}
         else:
-            as_of_error = _("Enter a date as YYYY-MM-DD.")
+            as_of_error = (_("Enter a date as YYYY-MM-DD.") if "as_of" in as_of_form.errors
+                           else _("Enter a date and time, for example 2020-10-07 12:00."))
     current = status_as_of(permit, decisions=decisions) if permit.starts_on <= today() else None
     open_flags = [f for f in permit.flags.all() if f.status == FlagStatus.OPEN]
     for f in open_flags:
@@ -208,6 +219,7 @@ def permit_detail(request, number):
         "as_of_form": as_of_form,
         "as_of_result": as_of_result,
         "as_of_error": as_of_error,
+        "as_of_known_at": as_of_known_at,
         "timeline": selectors.permit_timeline(permit),
         "open_flags": open_flags,
         "open_reviews": list(selectors.open_reviews([permit.destination_id])) if open_flags else [],
@@ -215,6 +227,95 @@ def permit_detail(request, number):
         # Auditors (and superusers) read the permit's audit trail here too.
         "history": permit_history(permit) if has_role(request.user, AUDITOR) else None,
     }, status=400 if as_of_form.is_bound and not as_of_form.is_valid() else 200)
+
+
+# --- Correcting the record: amend and rescind from the dossier ------------------
+# Preview, then confirm: the preview shows what would change (before → after),
+# or which decision would be voided and the status the permit returns to; the
+# confirmation posts the same fields again and the service re-checks all of it
+# under the permit lock. Decision makers sign in with TOTP (config/security.py).
+
+_FIELD_LABELS = {
+    "valid_until": gettext_lazy("Valid until"), "consignee": gettext_lazy("Consignee"),
+    "end_user": gettext_lazy("End user"), "end_use": gettext_lazy("End use"),
+}
+
+
+def change_rows(permit, changes):
+    """(label, before, after) for a decision's ``changes``, items named by their description."""
+    items = {str(i.pk): i for i in permit.items.all()}
+    rows = []
+    for key, (before, after) in sorted((changes or {}).items()):
+        if key.startswith("items."):
+            _prefix, item_id, name = key.split(".", 2)
+            item = items.get(item_id)
+            what = item.description if item else f"#{item_id}"
+            label = (_("Quantity of %(item)s") if name == "quantity" else _("Value of %(item)s")) % {"item": what}
+        else:
+            label = _FIELD_LABELS.get(key, key)
+        rows.append((label, before, after))
+    return rows
+
+
+def _dossier_permit(number):
+    permit = Permit.objects.select_related("destination").prefetch_related("items").filter(number=number).first()
+    if permit is None:
+        raise Http404(_("No permit with this number."))
+    return permit
+
+
+def _correction_page(request, permit, *, kind, form, preview=None, target=None, status=200):
+    return render(request, "reviews/permit_correct.html", {
+        "permit": permit, "kind": kind, "form": form, "preview": preview, "target": target,
+        "returns_to": PermitStatus(target.from_status).label if target is not None else None,
+    }, status=status)
+
+
+def _correct(request, permit, *, kind, form, target=None, **service_args):
+    """Preview (no ``confirm`` in the POST) or record the correction; the page or a redirect."""
+    c = form.cleaned_data
+    arguments = dict(kind=kind, effective_on=c["effective_on"], **service_args)
+    try:
+        if "confirm" in request.POST:
+            register.record_decision(permit=permit, reason=c["reason"], authority=c["authority"],
+                                     decided_by=request.user, **arguments)
+        else:
+            found = register.preview_correction(permit=permit, **arguments)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return _correction_page(request, permit, kind=kind, form=form, target=target,
+                                status=400 if isinstance(exc, InvalidInput) else 409)
+    if "confirm" in request.POST:
+        messages.success(request, _("Permit amended.") if kind == "amend" else _("Decision rescinded."))
+        return redirect("permit-detail", number=permit.number)
+    if kind == "amend":
+        return _correction_page(request, permit, kind=kind, form=form, preview=change_rows(permit, found.diff))
+    return _correction_page(request, permit, kind=kind, form=form, preview=True, target=found)
+
+
+@role_required(DECISION_MAKER)
+def permit_amend(request, number):
+    permit = _dossier_permit(number)
+    if request.method != "POST":
+        return _correction_page(request, permit, kind="amend", form=AmendForm(permit=permit))
+    form = AmendForm(request.POST, permit=permit)
+    if not form.is_valid():
+        return _correction_page(request, permit, kind="amend", form=form, status=400)
+    return _correct(request, permit, kind="amend", form=form, changes=form.changes())
+
+
+@role_required(DECISION_MAKER)
+def permit_rescind(request, number):
+    permit = _dossier_permit(number)
+    target = register.latest_standing_decision(permit)
+    if request.method != "POST":
+        form = RescindForm(initial={"rescinds": target.pk if target else None})
+        return _correction_page(request, permit, kind="rescind", form=form, target=target)
+    form = RescindForm(request.POST)
+    if not form.is_valid():
+        return _correction_page(request, permit, kind="rescind", form=form, target=target, status=400)
+    return _correct(request, permit, kind="rescind", form=form, target=target,
+                    rescinds=form.cleaned_data["rescinds"])
 
 
 # --- Destinations -------------------------------------------------------------
@@ -340,6 +441,94 @@ def evidence_progress(request, pk):
     })
 
 
+# --- One piece of evidence: grades, status, documents ------------------------
+
+def _evidence_or_404(pk):
+    evidence = (DiversionEvidence.objects.select_related("destination", "diverted_to", "recorded_by")
+                .filter(pk=pk).first())
+    if evidence is None:
+        raise Http404(_("No such evidence."))
+    return evidence
+
+
+def _evidence_page(request, evidence, *, grade_form=None, attachment_form=None, status=200):
+    return render(request, "reviews/evidence_detail.html", {
+        "evidence": evidence,
+        "open_flags": evidence.flags.filter(status=FlagStatus.OPEN).count(),
+        "grade_form": grade_form or EvidenceGradeForm(initial={
+            "status": evidence.status, "credibility": evidence.credibility,
+            "source_reliability": evidence.source_reliability}),
+        "attachments": list(evidence.attachments.select_related("uploaded_by")),
+        "attachment_form": attachment_form or AttachmentForm(),
+        "upload_url": reverse("evidence-attachments", args=[evidence.pk]),
+    }, status=status)
+
+
+@role_required(*READ_ROLES)
+def evidence_detail(request, pk):
+    return _evidence_page(request, _evidence_or_404(pk))
+
+
+@require_POST
+@role_required(OFFICIAL)
+def evidence_grade(request, pk):
+    evidence = _evidence_or_404(pk)
+    form = EvidenceGradeForm(request.POST)
+    if not form.is_valid():
+        return _evidence_page(request, evidence, grade_form=form, status=400)
+    try:
+        services.update_evidence(evidence=evidence, updated_by=request.user, **form.cleaned_data)
+    except InvalidInput as exc:
+        for field, errors in exc.errors.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _evidence_page(request, evidence, grade_form=form, status=400)
+    messages.success(request, _("Evidence updated."))
+    # A redirect: the page shows the new grades, the status and the open flags it changed.
+    return redirect("evidence-detail", pk=evidence.pk)
+
+
+def _upload(request, *, owner_page, evidence=None, review=None):
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment = attachments.store_attachment(upload=form.cleaned_data["file"], uploaded_by=request.user,
+                                                      evidence=evidence, review=review)
+        except InvalidInput as exc:
+            form.add_error("file", exc.errors.get("file") or _error_text(exc))
+        else:
+            messages.success(request, _("Document stored. SHA-256: %(hash)s") % {"hash": attachment.sha256})
+            return None
+    return owner_page(form)
+
+
+@require_POST
+@role_required(OFFICIAL)
+def evidence_attachments(request, pk):
+    evidence = _evidence_or_404(pk)
+    failed = _upload(request, evidence=evidence, owner_page=lambda form: _evidence_page(
+        request, evidence, attachment_form=form, status=400))
+    return failed or redirect(reverse("evidence-detail", args=[evidence.pk]) + "#documents")
+
+
+@require_POST
+@role_required(OFFICIAL)
+def review_attachments(request, pk):
+    review = _review_or_404(pk)
+    failed = _upload(request, review=review, owner_page=lambda form: _review_page(
+        request, review, attachment_form=form, status=400))
+    return failed or redirect(reverse("review-detail", args=[review.pk]) + "#documents")
+
+
+@role_required(*READ_ROLES)
+def attachment_download(request, pk):
+    from .api.views import attachment_response
+
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404(_("No such document."))
+    return attachment_response(attachment)
+
+
 # --- Reviews ------------------------------------------------------------------
 
 @role_required(*READ_ROLES)
@@ -379,7 +568,7 @@ def _review_or_404(pk):
 
 
 def _review_page(request, review, *, findings_form=None, recommendation_form=None, decision_form=None,
-                 send_back_form=None, status=200):
+                 send_back_form=None, attachment_form=None, status=200):
     evidence = list(selectors.review_evidence_choices(review))
     existing = {f.criterion: f for f in review.findings.all()}
     kind = review.recommendation if review.recommendation else None
@@ -393,6 +582,9 @@ def _review_page(request, review, *, findings_form=None, recommendation_form=Non
         "decision_form": decision_form or DecisionForm(initial={"kind": kind}),
         "send_back_form": send_back_form or SendBackForm(auto_id="send_back_%s"),
         "decisions": selectors.review_decisions(review),
+        "attachments": list(review.attachments.select_related("uploaded_by")),
+        "attachment_form": attachment_form or AttachmentForm(),
+        "upload_url": reverse("review-attachments", args=[review.pk]),
     }, status=status)
 
 

@@ -465,3 +465,14 @@ def reader(make_user):
 @pytest.fixture
 def auditor(make_user):
     return make_user("auditor", username="auditor")
+
+
+@pytest.fixture
+def attachments_dir(settings, tmp_path):
+    """Attachments stored in a directory of this test's own (the storage alias "attachments")."""
+    directory = tmp_path / "attachments"
+    settings.STORAGES = {**settings.STORAGES, "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(directory), "base_url": None},
+    }}
+    return directory

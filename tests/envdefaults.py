@@ -9,6 +9,9 @@ import os
 os.environ.setdefault("SECURE_HTTPS", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-deployment-0123456789")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Webhook retries start at 1 s (30 s in a deployment), so that a test of a
+# failing receiver, worker included, takes seconds.
+os.environ.setdefault("WEBHOOK_RETRY_BASE_SECONDS", "1")
 
 
 def _ledger_defaults():

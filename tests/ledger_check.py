@@ -21,12 +21,15 @@ def check_chain(rows):
     """
     problems = []
     previous = ledger.GENESIS_HASH
-    for (pk, number, kind, from_status, to_status, effective_on, recorded_at, authority, reason,
-         decided_by_id, batch, digest, previous_hash) in rows:
+    for row in rows:
+        # Optionally followed by (changes, rescinds): amendments and rescissions hash those too.
+        (pk, number, kind, from_status, to_status, effective_on, recorded_at, authority, reason,
+         decided_by_id, batch, digest, previous_hash) = row[:13]
+        changes, rescinds = row[13:15] if len(row) > 13 else (None, None)
         content = ledger.canonical(
             permit_number=number, kind=kind, from_status=from_status, to_status=to_status,
             effective_on=effective_on, recorded_at=recorded_at, authority=authority, reason=reason,
-            decided_by_id=decided_by_id, batch=batch,
+            decided_by_id=decided_by_id, batch=batch, changes=changes, rescinds=rescinds,
         )
         if previous_hash != previous:
             problems.append(f"decision {pk}: previous_hash does not name the decision before it")
@@ -40,7 +43,7 @@ def broken_links():
     """Check the chain in the default database."""
     rows = (
         (d.pk, d.permit.number, d.kind, d.from_status, d.to_status, d.effective_on, d.recorded_at,
-         d.authority, d.reason, d.decided_by_id, d.batch, d.hash, d.previous_hash)
+         d.authority, d.reason, d.decided_by_id, d.batch, d.hash, d.previous_hash, d.changes, d.rescinds_id)
         for d in Decision.objects.select_related("permit").order_by("id").iterator(chunk_size=2000)
     )
     return check_chain(rows)

@@ -3,6 +3,8 @@ and output (what every role sees, chosen field by field)."""
 
 from collections.abc import Mapping
 
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -64,6 +66,7 @@ class PatternField(serializers.CharField):
 # --- Output -----------------------------------------------------------------
 
 class ItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The item's id, which an amendment names.")
     control_entry = serializers.CharField()
     description = serializers.CharField()
     quantity = serializers.IntegerField()
@@ -84,6 +87,15 @@ class DecisionSerializer(serializers.Serializer):
     batch = serializers.UUIDField(allow_null=True)
     hash = serializers.CharField()
     previous_hash = serializers.CharField()
+    changes = serializers.DictField(
+        child=serializers.ListField(min_length=2, max_length=2), allow_null=True,
+        help_text="An amendment's changes: {\"field\": [before, after]} (items as \"items.12.quantity\"); "
+                  "null for every other kind.",
+    )
+    rescinds = serializers.IntegerField(source="rescinds_id", allow_null=True,
+                                        help_text="The decision this rescission voids; null unless 'rescind'.")
+    rescinded_by = serializers.IntegerField(source="rescinded_by_id", allow_null=True,
+                                            help_text="The rescission that voided this decision, or null.")
 
 
 class AssuranceSerializer(serializers.Serializer):
@@ -139,6 +151,13 @@ class PermitDetailSerializer(PermitSerializer):
     decisions = DecisionSerializer(many=True)
 
 
+class PermitCreatedSerializer(PermitDetailSerializer):
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Measures in force on the destination that cover these goods (e.g. a presumptive denial).",
+    )
+
+
 class StatusDecisionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=DecisionKind.choices)
@@ -151,8 +170,15 @@ class StatusAsOfSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.ChoiceField(choices=PermitStatus.choices)
     as_of = serializers.DateField()
+    known_at = serializers.DateTimeField(help_text="The instant the answer is as of: decisions recorded later "
+                                                   "do not count.")
     since = serializers.DateField(allow_null=True)
     decision = StatusDecisionSerializer(allow_null=True)
+
+
+def _iso_datetime(value):
+    # As DRF's DateTimeField writes it (settings: UTC, ISO 8601 with "Z").
+    return serializers.DateTimeField().to_representation(value)
 
 
 def status_representation(answer):
@@ -168,6 +194,7 @@ def status_representation(answer):
         "number": answer.number,
         "status": str(answer.status),
         "as_of": answer.as_of.isoformat(),
+        "known_at": _iso_datetime(answer.known_at),
         "since": answer.since.isoformat() if answer.since is not None else None,
         "decision": None if cause is None else {
             "id": cause.id,
@@ -255,6 +282,27 @@ class PermitInput(StrictInput):
     currency = serializers.CharField(min_length=3, max_length=3, required=False, default="CAD")
 
 
+class AmendItemInput(StrictInput):
+    id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    quantity = serializers.IntegerField(min_value=1, max_value=DATABASE_INT_MAX, required=False)
+    value = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0, required=False)
+
+
+class AmendChangesInput(StrictInput):
+    """What an amendment changes (at least one)."""
+
+    valid_until = serializers.DateField(required=False)
+    consignee = serializers.CharField(max_length=200, required=False, allow_blank=True, trim_whitespace=True)
+    end_user = serializers.CharField(max_length=200, required=False, allow_blank=True, trim_whitespace=True)
+    end_use = serializers.CharField(max_length=500, required=False, allow_blank=True, trim_whitespace=True)
+    items = AmendItemInput(many=True, required=False, allow_empty=False, max_length=1000)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("At least one change is required.")
+        return attrs
+
+
 class DecisionInput(StrictInput):
     kind = serializers.ChoiceField(choices=sorted(CLIENT_KINDS))
     reason = serializers.CharField(max_length=10_000)
@@ -264,11 +312,27 @@ class DecisionInput(StrictInput):
         required=False, allow_null=True, default=None,
         help_text="Only with 'issue': the permit's validity; required when the pending permit has none.",
     )
+    changes = AmendChangesInput(required=False, allow_null=True, default=None,
+                                help_text="Only with 'amend' (and required there).")
+    rescinds = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, allow_null=True, default=None,
+        help_text="Only with 'rescind' (and required there): the id of the permit's latest standing decision.",
+    )
+
+    def validate(self, attrs):
+        changes = attrs.get("changes")
+        if changes is not None:
+            # The service takes plain values: the items as a list of dicts.
+            attrs["changes"] = {**changes, **({"items": [dict(i) for i in changes["items"]]}
+                                              if "items" in changes else {})}
+        return attrs
 
 
 class BlanketDecisionInput(DecisionInput):
     kind = serializers.ChoiceField(choices=sorted(BLANKET_KINDS))
     valid_until = None  # blanket decisions never issue
+    changes = None  # nor amend
+    rescinds = None  # nor rescind
     control_entry = PatternField(required=False, allow_null=True, default=None)
 
 
@@ -292,5 +356,63 @@ class AssuranceUpdateInput(StrictInput):
     notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 timestamp that names its zone (``Z`` or ``±HH:MM``); a naive one is refused.
+
+    DRF would read a naive timestamp in the server's zone: a question about
+    "what was known at T" must not depend on where the server runs.
+    """
+
+    default_error_messages = {
+        "naive": "Give the time zone (e.g. 2020-10-07T12:00:00Z or 2020-10-07T08:00:00-04:00).",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
 class StatusQuery(serializers.Serializer):
     as_of = serializers.DateField(required=False)
+    known_at = AwareDateTimeField(
+        required=False, help_text="ISO 8601 with zone; default now. Only decisions recorded by then count.",
+    )
+
+
+
+
+# --- Long work (permits/jobs/) ------------------------------------------------
+
+class JobProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class JobSerializer(serializers.Serializer):
+    """A job as its creator sees it; ``result`` is the finished work's answer (for a blanket
+    decision, the 201 body), ``error`` why it failed (nothing was recorded then)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    progress = serializers.SerializerMethodField()
+    result = serializers.JSONField(allow_null=True)
+    error = serializers.SerializerMethodField()
+
+    @extend_schema_field(JobProgressSerializer)
+    def get_progress(self, job):
+        return {"done": job.progress_done, "total": job.progress_total}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_error(self, job):
+        return job.error or None
+
+
+class ImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8) or XLSX, one row per item, with the columns of POST /api/v1/permits/.")

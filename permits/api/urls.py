@@ -1,9 +1,12 @@
 from django.urls import path
 
+from ..events.api import EventFeed
 from . import views
 
 urlpatterns = [
     path("permits/", views.PermitList.as_view(), name="api-permits"),
+    path("permits/import/", views.PermitImport.as_view(), name="api-permit-import"),
+    path("jobs/<str:pk>/", views.JobDetail.as_view(), name="api-job"),
     path("permits/<str:number>/", views.PermitDetail.as_view(), name="api-permit"),
     path("permits/<str:number>/status/", views.PermitStatusAsOf.as_view(), name="api-permit-status"),
     path("permits/<str:number>/decisions/", views.PermitDecisions.as_view(), name="api-permit-decisions"),
@@ -13,4 +16,5 @@ urlpatterns = [
     path("destinations/<str:code>/", views.DestinationDetail.as_view(), name="api-destination"),
     path("ledger/head/", views.LedgerHead.as_view(), name="api-ledger-head"),
     path("destinations/<str:code>/decisions/", views.BlanketDecision.as_view(), name="api-blanket-decision"),
+    path("events/", EventFeed.as_view(), name="api-events"),
 ]

@@ -2,14 +2,22 @@
 
 import re
 
+from django.conf import settings
+from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from .. import checkpoints, selectors, services
-from ..models import PERMIT_NUMBER_RE, Decision, Destination, EndUseAssurance, Permit
+from .. import checkpoints, imports, selectors, services
+from ..jobs import selectors as job_selectors
+from ..jobs import services as jobs
+from ..jobs import work
+from ..models import PERMIT_NUMBER_RE, Decision, Destination, EndUseAssurance, JobKind, Permit
 from ..permissions import DecisionMakerWrites, OfficialWrites, ReadOnly
 from . import serializers as s
 from .filters import PermitFilter
@@ -85,7 +93,7 @@ class PermitList(generics.ListCreateAPIView):
             return None
         return selectors.search_count(**filterset.search_arguments())
 
-    @extend_schema(request=s.PermitInput, responses={201: s.PermitDetailSerializer}, examples=[OpenApiExample(
+    @extend_schema(request=s.PermitInput, responses={201: s.PermitCreatedSerializer}, examples=[OpenApiExample(
         "A permit issued by the licensing system", request_only=True, value={
             "number": "EXP-2020-00124", "exporter": "L3Harris WESCAM", "exporter_email": "exports@example.com",
             "destination": "TR", "consignee": "Baykar", "end_user": "Turkish Armed Forces",
@@ -97,7 +105,10 @@ class PermitList(generics.ListCreateAPIView):
     def post(self, request):
         data = _valid(s.PermitInput, request)
         permit = services.create_permit(recorded_by=request.user, **data)
-        return Response(_detail(permit), status=status.HTTP_201_CREATED)
+        fresh = get_permit(permit.number, selectors.permit_detail_queryset())
+        body = s.PermitDetailSerializer(fresh).data
+        body["warnings"] = selectors.measure_warnings(fresh)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(parameters=[NUMBER_PARAMETER])
@@ -118,17 +129,23 @@ class PermitStatusAsOf(generics.GenericAPIView):
 
     @extend_schema(parameters=[NUMBER_PARAMETER, OpenApiParameter(
         "as_of", OpenApiTypes.DATE, description="YYYY-MM-DD; default today. Before the permit started → 404.",
+    ), OpenApiParameter(
+        "known_at", OpenApiTypes.DATETIME,
+        description="ISO 8601 timestamp with zone; default now. The status as the register stood at that "
+                    "instant: only decisions recorded at or before it count. Naive or malformed → 400.",
     )], examples=[OpenApiExample("Suspended", response_only=True, value={
-        "number": "EXP-2020-00123", "status": "suspended", "as_of": "2020-11-01", "since": "2020-10-05",
+        "number": "EXP-2020-00123", "status": "suspended", "as_of": "2020-11-01",
+        "known_at": "2020-11-01T17:00:00Z", "since": "2020-10-05",
         "decision": {"id": 17, "kind": "suspend", "effective_on": "2020-10-05", "authority": "EIPA s.10(1)",
                      "reason": "Credible reports of diversion."}})])
     def get(self, request, number):
-        as_of = None
+        as_of = known_at = None
         if request.query_params:  # the common call has none: skip building the validator
             query = s.StatusQuery(data=request.query_params)
             query.is_valid(raise_exception=True)
             as_of = query.validated_data.get("as_of")
-        answer = selectors.status_of_number(number, as_of) if _NUMBER.match(number or "") else None
+            known_at = query.validated_data.get("known_at")
+        answer = selectors.status_of_number(number, as_of, known_at) if _NUMBER.match(number or "") else None
         if answer is None:
             raise Http404("No such permit.")
         return Response(s.status_representation(answer))
@@ -146,11 +163,18 @@ class PermitDecisions(generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return self.queryset
         permit = get_permit(self.kwargs["number"])
-        return permit.decisions.select_related("decided_by", "permit").order_by("id")
+        return permit.decisions.select_related("decided_by", "permit", "rescission").order_by("id")
 
     @extend_schema(request=s.DecisionInput, responses={201: s.DecisionSerializer}, examples=[OpenApiExample(
         "Suspend", request_only=True, value={"kind": "suspend", "reason": "Credible reports of diversion.",
                                              "authority": "EIPA s.10(1)", "effective_on": "2020-10-05"},
+    ), OpenApiExample(
+        "Amend", request_only=True, value={"kind": "amend", "reason": "Delivery schedule extended.",
+                                           "changes": {"valid_until": "2023-05-11",
+                                                       "items": [{"id": 12, "quantity": 5, "value": "100.00"}]}},
+    ), OpenApiExample(
+        "Rescind", request_only=True, value={"kind": "rescind", "reason": "Cancellation recorded on the wrong permit.",
+                                             "rescinds": 17},
     )])
     def post(self, request, number):
         data = _valid(s.DecisionInput, request)
@@ -232,17 +256,75 @@ class BlanketDecision(generics.GenericAPIView):
     permission_classes = [DecisionMakerWrites]
     serializer_class = s.BlanketResultSerializer
 
-    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer}, examples=[
+    @extend_schema(request=s.BlanketDecisionInput, responses={201: s.BlanketResultSerializer, 202: s.JobSerializer},
+                   examples=[
         OpenApiExample("Suspend every Group 2 permit", request_only=True, value={
             "kind": "suspend", "reason": "Use in Nagorno-Karabakh.", "authority": "EIPA s.10(1)",
             "effective_on": "2020-10-05", "control_entry": "2-"}),
     ])
     def post(self, request, code):
+        """More than SYNC_BATCH_LIMIT candidates: 202 with a job whose result is the 201 body."""
         data = _valid(s.BlanketDecisionInput, request)
         destination = get_destination(code)
+        # Fixed now: a job that runs later still decides with effect on the day asked.
+        data["effective_on"] = data["effective_on"] or services.today()
+        services.validate_blanket(**{k: data[k] for k in ("kind", "reason", "authority", "effective_on",
+                                                          "control_entry")})
+        candidates = services.blanket_candidates(destination=destination, kind=data["kind"],
+                                                 effective_on=data["effective_on"],
+                                                 control_entry=data["control_entry"]).count()
+        if candidates > settings.SYNC_BATCH_LIMIT:
+            with transaction.atomic():
+                job = jobs.start_job(kind=JobKind.BLANKET_DECISION, created_by=request.user, total=candidates,
+                                     params=work.blanket_params(destination=destination, **data))
+            return _accepted(job)
         result = services.record_blanket_decision(destination=destination, decided_by=request.user, **data)
-        body = {"batch": result.batch, "affected": result.affected, "permits": result.permit_numbers}
-        return Response(s.BlanketResultSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(s.BlanketResultSerializer(work.blanket_body(result)).data, status=status.HTTP_201_CREATED)
+
+
+def _accepted(job):
+    job.refresh_from_db()  # without a broker the job has already run
+    return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                    headers={"Location": reverse("api-job", args=[job.pk])})
+
+
+class PermitImport(generics.GenericAPIView):
+    """Import the licensing system's CSV or XLSX export as a background job (all or nothing)."""
+
+    permission_classes = [OfficialWrites]
+    serializer_class = s.JobSerializer
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": s.ImportInput}, responses={202: s.JobSerializer})
+    def post(self, request):
+        upload = request.data.get("file") if hasattr(request.data, "get") else None
+        if upload is None or not hasattr(upload, "read"):
+            raise ValidationError({"file": ["A CSV or XLSX file is required (multipart field 'file')."]})
+        if upload.size > imports.MAX_BYTES:
+            raise ValidationError({"file": [f"The file is larger than {imports.MAX_BYTES // (1024 * 1024)} MB."]})
+        data = upload.read()
+        try:
+            imports.check_upload(data)
+        except imports.FileRejected as exc:
+            raise ValidationError({"file": [exc.detail]}) from exc
+        with transaction.atomic():
+            job = jobs.start_job(kind=JobKind.IMPORT_PERMITS, created_by=request.user, payload=data,
+                                 params={"filename": str(upload.name or "")[:200]})
+        return _accepted(job)
+
+
+@extend_schema(parameters=[ID_PARAMETER])
+class JobDetail(generics.RetrieveAPIView):
+    """A background job: its state, progress, result and error. Its creator (and auditors) may read it."""
+
+    permission_classes = [ReadOnly]
+    serializer_class = s.JobSerializer
+
+    def get_object(self):
+        job = job_selectors.visible_jobs(self.request.user).filter(pk=object_id(self.kwargs["pk"])).first()
+        if job is None:
+            raise Http404("No such job.")
+        return job
 
 
 def _valid(serializer_class, request):

@@ -45,7 +45,7 @@ def current_section(context, name):
     sections = {
         "home": {"home"},
         "flags": {"flag-queue"},
-        "permits": {"permit-search", "permit-detail"},
+        "permits": {"permit-search", "permit-detail", "permit-new", "permit-import", "job-detail"},
         "destinations": {"destination-list", "destination-detail"},
         "reviews": {"review-list", "review-detail"},
     }

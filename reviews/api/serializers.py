@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from permits.api.serializers import CountryField, PatternField, StrictInput
 
-from ..models import Credibility, EvidenceStatus, FlagStatus, Relevance, SourceType
+from ..models import Credibility, EvidenceStatus, FlagStatus, Relevance, SourceReliability, SourceType
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -20,6 +20,7 @@ class EvidenceSerializer(serializers.Serializer):
     diverted_to = serializers.CharField(source="diverted_to_id", allow_null=True)
     location = serializers.CharField()
     credibility = serializers.ChoiceField(choices=Credibility.choices)
+    source_reliability = serializers.ChoiceField(choices=SourceReliability.choices)
     control_entries = serializers.ListField(child=serializers.CharField())
     end_users = serializers.ListField(child=serializers.CharField())
     serial_numbers = serializers.ListField(child=serializers.CharField())
@@ -42,6 +43,7 @@ class EvidenceInput(StrictInput):
     diverted_to = CountryField(required=False, allow_null=True)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
     credibility = serializers.ChoiceField(choices=Credibility.choices)
+    source_reliability = serializers.ChoiceField(choices=SourceReliability.choices, required=False)
     control_entries = serializers.ListField(child=PatternField(), required=False, max_length=200)
     end_users = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
                                       max_length=200)
@@ -67,3 +69,32 @@ class FlagSerializer(serializers.Serializer):
 class ResolveInput(StrictInput):
     resolution = serializers.ChoiceField(choices=[FlagStatus.CLEARED, FlagStatus.ESCALATED])
     note = serializers.CharField(max_length=10_000)
+
+
+class EvidenceUpdateInput(StrictInput):
+    status = serializers.ChoiceField(choices=EvidenceStatus.choices, required=False)
+    credibility = serializers.ChoiceField(choices=Credibility.choices, required=False)
+    source_reliability = serializers.ChoiceField(choices=SourceReliability.choices, required=False)
+    note = serializers.CharField(max_length=10_000, help_text="Why: kept in the audit trail; required.")
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    sha256 = serializers.CharField(help_text="SHA-256 of the stored bytes, lowercase hex.")
+    content_type = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    download = serializers.SerializerMethodField(help_text="URL of the file (signed-in roles only).")
+
+    def get_download(self, attachment) -> str:
+        from django.urls import reverse
+
+        path = reverse("api-attachment-download", args=[attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class AttachmentInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, max_length=255)

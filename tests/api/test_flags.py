@@ -74,7 +74,7 @@ def test_filters(client_for, world):
     assert ids("relevance=medium") == ["EXP-AZ-9"]
     assert ids("status=open&relevance=high") == ["EXP-2020-00123"]
     assert ids("status=cleared") == []
-    for bad in ("destination=XX", "status=closed", "relevance=low", "evidence=abc",
+    for bad in ("destination=XX", "status=closed", "relevance=extreme", "evidence=abc",
                 "evidence=99999999999999999999999"):
         response = client.get(f"/api/v1/flags/?{bad}")
         assert response.status_code == 400, (bad, response.content)

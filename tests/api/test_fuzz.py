@@ -36,7 +36,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture
-def in_process_app(db, world, settings):
+def in_process_app(db, world, settings, attachments_dir):
     """The register of ``world``, reachable through the WSGI app inside the test's transaction."""
     settings.API_THROTTLE_RATE = None  # the run sends far more than a client may
     # As Django's test client does: a request must not close the connection

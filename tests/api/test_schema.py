@@ -17,8 +17,12 @@ OPERATIONS = {
     ("patch", "/api/v1/assurances/{id}/"), ("get", "/api/v1/destinations/"),
     ("get", "/api/v1/destinations/{code}/"), ("post", "/api/v1/destinations/{code}/decisions/"),
     ("get", "/api/v1/destinations/{code}/evidence/"), ("post", "/api/v1/destinations/{code}/evidence/"),
-    ("get", "/api/v1/evidence/{id}/"), ("get", "/api/v1/flags/"), ("get", "/api/v1/flags/{id}/"),
-    ("post", "/api/v1/flags/{id}/resolve/"), ("get", "/api/v1/ledger/head/"),
+    ("get", "/api/v1/evidence/{id}/"), ("patch", "/api/v1/evidence/{id}/"),
+    ("get", "/api/v1/evidence/{id}/attachments/"), ("post", "/api/v1/evidence/{id}/attachments/"),
+    ("get", "/api/v1/attachments/{id}/download/"), ("get", "/api/v1/flags/"), ("get", "/api/v1/flags/{id}/"),
+    ("post", "/api/v1/flags/{id}/resolve/"), ("get", "/api/v1/ledger/head/"), ("get", "/api/v1/events/"),
+    # Long work, imports and reviews (December 2026).
+    ("get", "/api/v1/jobs/{id}/"), ("post", "/api/v1/permits/import/"),
 }
 
 
@@ -80,3 +84,20 @@ def test_docs_page_loads_no_outside_asset():
     for url in urls:
         if url.startswith("/static/"):
             assert finders.find(url.removeprefix("/static/")), url  # shipped with the deployment
+
+
+def test_schema_documents_the_corrections(schema):
+    """Amend and rescind (the decision body's changes and rescinds), the decisions' new fields, known_at."""
+    components = schema["components"]["schemas"]
+    decision_input = components["DecisionInputRequest"]["properties"]
+    assert {"changes", "rescinds"} <= set(decision_input)
+    changes = components["AmendChangesInputRequest"]["properties"]
+    assert set(changes) == {"valid_until", "consignee", "end_user", "end_use", "items"}
+    assert set(components["AmendItemInputRequest"]["properties"]) == {"id", "quantity", "value"}
+    assert {"amend", "rescind"} <= set(components["ClientDecisionKindEnum"]["enum"])
+    assert "amend" not in components["BlanketDecisionKindEnum"]["enum"]
+    assert "changes" not in components["BlanketDecisionInputRequest"]["properties"]
+    assert {"changes", "rescinds", "rescinded_by"} <= set(components["Decision"]["properties"])
+    status = schema["paths"]["/api/v1/permits/{number}/status/"]["get"]
+    assert "known_at" in {p["name"] for p in status["parameters"]}
+    assert "known_at" in components["StatusAsOf"]["properties"]

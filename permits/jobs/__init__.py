@@ -1,0 +1,1 @@
+"""Long work in the background: a durable job row, claimed and run by a Celery task."""
